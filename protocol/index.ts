@@ -1,0 +1,2 @@
+export * from './request-parser';
+export * from './reply-writer';

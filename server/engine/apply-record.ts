@@ -1,0 +1,139 @@
+import { Job, JobState } from './job';
+import { JobStore } from './job-store';
+import { LogRecord, PurgeWhat } from './records';
+import { QueueState } from './queue-state';
+
+export class ReplayError extends Error {}
+
+/**
+ * The one transition function: applies a record to the store. Live commands
+ * and start-up replay both come through here, so a replayed log rebuilds
+ * exactly the state the live broker had. No I/O, no clock, no randomness.
+ */
+export function applyRecord(store: JobStore, rec: LogRecord): void {
+  switch (rec.type) {
+    case 'enqueue': {
+      const old = store.jobs.get(rec.id);
+      if (old) store.drop(old); // an id reused after its job was removed by retention
+      const q = store.queue(rec.queue);
+      const job = new Job(rec.id, rec.queue, rec.payload, rec.priority, rec.at, rec.retries, rec.backoffBase, rec.backoffMax, rec.lease, rec.expiresAt);
+      store.jobs.set(rec.id, job);
+      for (const o of store.observers) o.created?.(job);
+      if (rec.seq >= store.nextSeq) store.nextSeq = rec.seq + 1;
+      q.counters.enqueued++;
+      if (rec.runAt > rec.at) job.runAt = rec.runAt;
+      store.enter(q, job, job.runAt > 0 ? JobState.Scheduled : JobState.Ready, rec.at);
+      return;
+    }
+    case 'purge':
+      purge(store, rec.queue, rec.what);
+      return;
+    case 'queue-config': {
+      const q = store.queue(rec.queue);
+      const wasPaused = q.paused;
+      const oldMax = q.maxlen;
+      q.maxlen = rec.maxlen;
+      q.paused = rec.paused;
+      if (wasPaused && !q.paused && q.readyCount > 0) for (const o of store.observers) o.readied?.(q);
+      if (oldMax !== q.maxlen) store.roomFreed(q);
+      store.dropQueueIfUnused(q);
+      return;
+    }
+    case 'cron-set':
+      store.crons.set(rec.name, rec);
+      return;
+    case 'cron-del':
+      store.crons.delete(rec.name);
+      return;
+  }
+
+  const job = store.jobs.get(rec.id);
+  if (!job) throw new ReplayError(`${rec.type} of unknown job ${JSON.stringify(rec.id)}`);
+  const q = store.queue(job.queue);
+  store.beforeChange(job);
+  switch (rec.type) {
+    case 'claim':
+      store.leave(q, job);
+      job.deliveries++;
+      job.runAt = 0;
+      job.leaseUntil = rec.leaseUntil;
+      job.deliveryLease = rec.deliveryLease;
+      q.counters.claimed++;
+      store.enter(q, job, JobState.Active, rec.at);
+      return;
+    case 'touch':
+      job.leaseUntil = rec.leaseUntil;
+      job.updatedAt = rec.at;
+      store.scheduleDeadline(job);
+      return;
+    case 'ack':
+      store.leave(q, job);
+      job.result = rec.result;
+      q.counters.acked++;
+      store.enter(q, job, JobState.Completed, rec.at);
+      return;
+    case 'nack':
+      store.leave(q, job);
+      if (rec.error !== null) job.lastError = rec.error;
+      failDelivery(store, q, job, rec.to, rec.runAt, rec.at);
+      return;
+    case 'lease-lost':
+      store.leave(q, job);
+      job.lastError = rec.reason === 'expired' ? 'lease expired' : 'connection closed';
+      if (rec.reason === 'expired') q.counters.expiredLeases++;
+      failDelivery(store, q, job, rec.to, 0, rec.at);
+      return;
+    case 'ttl-expired':
+      store.leave(q, job);
+      job.lastError = 'expired';
+      store.enter(q, job, JobState.Dead, rec.at);
+      return;
+    case 'cancel':
+      store.leave(q, job);
+      store.enter(q, job, JobState.Cancelled, rec.at);
+      return;
+    case 'requeue':
+      store.leave(q, job);
+      job.deliveries = 0;
+      job.finishedAt = 0;
+      job.result = null;
+      store.enter(q, job, JobState.Ready, rec.at);
+      return;
+  }
+}
+
+function failDelivery(store: JobStore, q: QueueState, job: Job, to: JobState, runAt: number, at: number): void {
+  q.counters.failed++;
+  job.leaseUntil = 0;
+  if (to === JobState.Dead) {
+    q.counters.dead++;
+  } else {
+    q.counters.retried++;
+    job.runAt = to === JobState.Scheduled ? runAt : 0;
+  }
+  store.enter(q, job, to, at);
+}
+
+/** the lists a PURGE target empties; active jobs are never purged */
+export function purgeLists(q: QueueState, what: PurgeWhat) {
+  switch (what) {
+    case 'dead':
+      return [q.dead];
+    case 'completed':
+      return [q.completed];
+    case 'cancelled':
+      return [q.cancelled];
+    case 'all':
+      return [q.completed, q.dead, q.cancelled];
+    case 'waiting':
+      return [...q.ready, q.scheduled];
+  }
+}
+
+function purge(store: JobStore, queue: string, what: PurgeWhat): void {
+  const q = store.queues.get(queue);
+  if (!q) return;
+  for (const list of purgeLists(q, what)) {
+    for (let job = list.head; job; job = list.head) store.drop(job);
+  }
+}

@@ -1,0 +1,485 @@
+import { Bytes, Job, JobState, Priority, STATE_NAMES, isFinal } from './job';
+import { JobStore, RetentionPolicy } from './job-store';
+import { QueueState } from './queue-state';
+import { LogRecord, PurgeWhat } from './records';
+import { applyRecord, purgeLists } from './apply-record';
+import { pickPriority } from './priority-picker';
+import { backoffDelay } from './backoff';
+import { EngineError, noJob, notActive, stale } from './engine-errors';
+import { WaitList } from './wait-list';
+
+/** Where records go once applied: the append-only log, or nowhere in memory-only tests. */
+export interface Journal {
+  append(rec: LogRecord): void;
+}
+
+/** Engine time: unix ms that only moves forward (see monotonicClock). */
+export interface Clock {
+  now(): number;
+}
+
+/**
+ * Unix ms driven by the monotonic clock: a wall-clock step while the broker
+ * runs moves no deadline. Re-anchored to the wall clock at each start.
+ */
+export function monotonicClock(): Clock {
+  const base = Date.now() - performance.now();
+  return { now: () => Math.round(base + performance.now()) };
+}
+
+export interface EngineConfig {
+  defaultRetries: number;
+  defaultBackoff: number;
+  defaultBackoffMax: number;
+  backoffJitter: number;
+  defaultLease: number;
+  defaultMaxlen: number;
+  requeueOnDisconnect: boolean;
+  priorityWeights: readonly number[];
+}
+
+export interface EnqueueOptions {
+  priority?: Priority;
+  delay?: number;
+  at?: number;
+  retries?: number;
+  backoffBase?: number;
+  backoffMax?: number;
+  lease?: number;
+  ttl?: number;
+  id?: Bytes;
+}
+
+export interface ClaimRequest {
+  count: number;
+  lease?: number;
+  owner: number;
+}
+
+export type NackOutcome = 'ready' | 'scheduled' | 'dead';
+
+export interface NackOptions {
+  delay?: number;
+  error?: Bytes;
+  noRetry?: boolean;
+  delivery?: number;
+}
+
+/** Handle to cancel a parked (blocked) request: on timeout or when its connection closes. */
+export type Cancel = () => void;
+
+const TICK_BATCH = 10_000;
+
+/**
+ * The job engine: validates a command against the state, turns it into
+ * records, applies them (applyRecord) and journals them; serves blocked
+ * claimers, blocked producers and WAITJOB waiters; and runs the one timer
+ * that drives every deadline. Handlers call only this API.
+ */
+export class Engine {
+  readonly store: JobStore;
+  private readonly claimWaiters = new Map<Bytes, WaitList<{ req: ClaimRequest; deliver: (jobs: Job[]) => void }>>();
+  private readonly enqueueWaiters = new Map<Bytes, WaitList<() => boolean>>();
+  private readonly jobWaiters = new Map<Bytes, WaitList<(job: Job | null) => void>>();
+  private readonly readied = new Set<QueueState>();
+  private readonly roomy = new Set<QueueState>();
+  private settling = false;
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Infinity;
+  private stopped = false;
+
+  constructor(
+    public config: EngineConfig,
+    retention: RetentionPolicy,
+    public journal: Journal,
+    readonly clock: Clock = monotonicClock(),
+    private readonly random: () => number = Math.random,
+  ) {
+    this.store = new JobStore(retention);
+    this.store.observers.push({
+      readied: (q) => this.readied.add(q),
+      roomFreed: (q) => this.roomy.add(q),
+      finished: (job) => this.notifyJobWaiters(job, job),
+      dropped: (job) => this.notifyJobWaiters(job, null),
+    });
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  /** applies and journals one record: the only way live state changes */
+  private commit(rec: LogRecord): void {
+    applyRecord(this.store, rec);
+    this.journal.append(rec);
+  }
+
+  // ---- jobs -------------------------------------------------------------
+
+  /** returns the id; throws FULL when the queue is at its max length */
+  enqueue(queue: Bytes, payload: Bytes, o: EnqueueOptions): Bytes {
+    if (o.id !== undefined && this.store.jobs.has(o.id)) return o.id;
+    if (this.isFull(queue)) throw new EngineError('FULL', 'queue is at its max length');
+    const at = this.now();
+    let seq = 0;
+    let id = o.id;
+    if (id === undefined) {
+      do id = String((seq = this.store.nextSeq++));
+      while (this.store.jobs.has(id));
+    }
+    const c = this.config;
+    const runAt = o.at !== undefined ? (o.at > at ? o.at : 0) : o.delay ? at + o.delay : 0;
+    this.commit({
+      type: 'enqueue',
+      at,
+      id,
+      seq,
+      queue,
+      payload,
+      priority: o.priority ?? 1,
+      runAt,
+      retries: o.retries ?? c.defaultRetries,
+      backoffBase: o.backoffBase ?? c.defaultBackoff,
+      backoffMax: o.backoffMax ?? Math.max(c.defaultBackoffMax, o.backoffBase ?? 0),
+      lease: o.lease ?? c.defaultLease,
+      expiresAt: o.ttl ? at + o.ttl : 0,
+    });
+    this.settle();
+    return id;
+  }
+
+  isFull(queue: Bytes): boolean {
+    const q = this.store.queues.get(queue);
+    const max = q?.maxlen ?? this.config.defaultMaxlen;
+    return max > 0 && (q?.backlog ?? 0) >= max;
+  }
+
+  /**
+   * ENQUEUE ... BLOCK on a full queue: `attempt` runs again each time the
+   * queue gets room, in arrival order, until it returns true.
+   */
+  waitForRoom(queue: Bytes, attempt: () => boolean): Cancel {
+    return this.park(this.enqueueWaiters, queue, attempt);
+  }
+
+  claim(queue: Bytes, req: ClaimRequest): Job[] {
+    const jobs = this.claimNow(queue, req);
+    this.settle();
+    return jobs;
+  }
+
+  private claimNow(queue: Bytes, req: ClaimRequest): Job[] {
+    const q = this.store.queues.get(queue);
+    const out: Job[] = [];
+    if (!q || q.paused) return out;
+    const nonEmpty = [false, false, false];
+    while (out.length < req.count) {
+      for (let p = 0; p < 3; p++) nonEmpty[p] = q.ready[p].size > 0;
+      const p = pickPriority(q.credit, this.config.priorityWeights, nonEmpty);
+      if (p === -1) break;
+      const job = q.ready[p].head!;
+      const lease = req.lease ?? job.lease;
+      const at = this.now();
+      this.commit({ type: 'claim', at, id: job.id, leaseUntil: at + lease, deliveryLease: lease });
+      this.store.setOwner(job, req.owner);
+      out.push(job);
+    }
+    return out;
+  }
+
+  /** CLAIM ... BLOCK with nothing ready: parks the request; the longest waiter is served first */
+  waitForJobs(queue: Bytes, req: ClaimRequest, deliver: (jobs: Job[]) => void): Cancel {
+    return this.park(this.claimWaiters, queue, { req, deliver });
+  }
+
+  ack(id: Bytes, result: Bytes | null, delivery?: number): 0 | 1 {
+    const job = this.get(id);
+    if (job.state === JobState.Completed) return 0;
+    this.checkActive(job, delivery);
+    this.commit({ type: 'ack', at: this.now(), id, result });
+    this.settle();
+    return 1;
+  }
+
+  nack(id: Bytes, o: NackOptions): NackOutcome {
+    const job = this.get(id);
+    this.checkActive(job, o.delivery);
+    const at = this.now();
+    const retriesLeft = job.deliveries < job.retries + 1;
+    let to: JobState.Ready | JobState.Scheduled | JobState.Dead = JobState.Dead;
+    let runAt = 0;
+    if (retriesLeft && !o.noRetry) {
+      const delay = o.delay ?? backoffDelay(job.deliveries, job.backoffBase, job.backoffMax, this.config.backoffJitter, this.random());
+      to = delay > 0 ? JobState.Scheduled : JobState.Ready;
+      runAt = delay > 0 ? at + delay : 0;
+    }
+    this.commit({ type: 'nack', at, id, to, runAt, error: o.error ?? null });
+    this.settle();
+    return STATE_NAMES[to] as NackOutcome;
+  }
+
+  /** returns the new lease deadline */
+  touch(id: Bytes, lease?: number, delivery?: number): number {
+    const job = this.get(id);
+    this.checkActive(job, delivery);
+    const at = this.now();
+    const leaseUntil = at + (lease ?? job.deliveryLease);
+    this.commit({ type: 'touch', at, id, leaseUntil });
+    this.rearm();
+    return leaseUntil;
+  }
+
+  cancel(id: Bytes): 0 | 1 {
+    const job = this.get(id);
+    if (job.state !== JobState.Ready && job.state !== JobState.Scheduled) return 0;
+    this.commit({ type: 'cancel', at: this.now(), id });
+    this.settle();
+    return 1;
+  }
+
+  status(id: Bytes): Job | undefined {
+    return this.store.jobs.get(id);
+  }
+
+  /** WAITJOB: calls back at once (job or null) when the job is final or unknown; else parks */
+  waitForJob(id: Bytes, deliver: (job: Job | null) => void): Cancel | null {
+    const job = this.store.jobs.get(id);
+    if (!job || isFinal(job.state)) {
+      deliver(job ?? null);
+      return null;
+    }
+    return this.park(this.jobWaiters, id, deliver);
+  }
+
+  // ---- queues -----------------------------------------------------------
+
+  queue(name: Bytes): QueueState | undefined {
+    return this.store.queues.get(name);
+  }
+
+  /** the jobs CLAIM would hand out next, in order, without claiming them */
+  peek(queue: Bytes, count: number): Job[] {
+    const q = this.store.queues.get(queue);
+    const out: Job[] = [];
+    if (!q || q.paused) return out;
+    const credit = q.credit.slice();
+    const cursor = q.ready.map((l) => l.head);
+    while (out.length < count) {
+      const p = pickPriority(credit, this.config.priorityWeights, cursor.map((j) => j !== null));
+      if (p === -1) break;
+      out.push(cursor[p]!);
+      cursor[p] = cursor[p]!.next;
+    }
+    return out;
+  }
+
+  dlq(queue: Bytes, count: number): Job[] {
+    const out: Job[] = [];
+    const q = this.store.queues.get(queue);
+    for (let j = q?.dead.head ?? null; j && out.length < count; j = j.next) out.push(j);
+    return out;
+  }
+
+  setPaused(queue: Bytes, paused: boolean): void {
+    const q = this.store.queues.get(queue);
+    if ((q?.paused ?? false) === paused) return;
+    this.commit({ type: 'queue-config', at: this.now(), queue, maxlen: q?.maxlen ?? null, paused });
+    this.settle();
+  }
+
+  setMaxlen(queue: Bytes, maxlen: number): void {
+    const q = this.store.queues.get(queue);
+    this.commit({ type: 'queue-config', at: this.now(), queue, maxlen, paused: q?.paused ?? false });
+    this.settle();
+  }
+
+  requeue(id: Bytes): 0 | 1 {
+    const job = this.get(id);
+    if (job.state !== JobState.Dead && job.state !== JobState.Cancelled) return 0;
+    this.commit({ type: 'requeue', at: this.now(), id });
+    this.settle();
+    return 1;
+  }
+
+  requeueAllDead(queue: Bytes): number {
+    const q = this.store.queues.get(queue);
+    let n = 0;
+    if (q) {
+      for (let job = q.dead.head; job; job = q.dead.head) {
+        this.commit({ type: 'requeue', at: this.now(), id: job.id });
+        n++;
+      }
+    }
+    this.settle();
+    return n;
+  }
+
+  purge(queue: Bytes, what: PurgeWhat): number {
+    const q = this.store.queues.get(queue);
+    if (!q) return 0;
+    const n = purgeLists(q, what).reduce((sum, list) => sum + list.size, 0);
+    if (n > 0) this.commit({ type: 'purge', at: this.now(), queue, what });
+    this.settle();
+    return n;
+  }
+
+  /** a connection closed: with requeue-on-disconnect its active jobs are redelivered at once */
+  releaseOwner(owner: number): void {
+    const owned = this.store.byOwner.get(owner);
+    if (!owned) return;
+    if (this.config.requeueOnDisconnect) {
+      for (const job of [...owned]) {
+        const at = this.now();
+        this.commit({ type: 'lease-lost', at, id: job.id, to: this.afterFailure(job), reason: 'disconnect' });
+      }
+    }
+    for (const job of owned) job.owner = 0;
+    this.store.byOwner.delete(owner);
+    this.settle();
+  }
+
+  // ---- time ---------------------------------------------------------------
+
+  /** processes every deadline that is due; called by the timer, and by tests with a fake clock */
+  tick(): void {
+    const now = this.now();
+    const heap = this.store.heap;
+    for (let n = 0; n < TICK_BATCH; n++) {
+      const job = heap.peek();
+      if (!job || job.deadline > now) break;
+      this.onDeadline(job, now);
+      if (job.heapIndex >= 0 && job.deadline <= now) heap.remove(job); // never spin on a job
+    }
+    this.settle();
+  }
+
+  private onDeadline(job: Job, now: number): void {
+    if (!isFinal(job.state) && job.expiresAt > 0 && job.expiresAt <= now) {
+      this.commit({ type: 'ttl-expired', at: now, id: job.id });
+    } else if (job.state === JobState.Scheduled && job.runAt <= now) {
+      this.store.promote(job, now);
+    } else if (job.state === JobState.Active && job.leaseUntil <= now) {
+      this.commit({ type: 'lease-lost', at: now, id: job.id, to: this.afterFailure(job), reason: 'expired' });
+    } else if (isFinal(job.state)) {
+      this.store.drop(job);
+    } else {
+      this.store.scheduleDeadline(job);
+    }
+  }
+
+  /** a delivery failed without NACK: dead when it was the last one allowed, else ready at once */
+  private afterFailure(job: Job): JobState.Ready | JobState.Dead {
+    return job.deliveries >= job.retries + 1 ? JobState.Dead : JobState.Ready;
+  }
+
+  /** arms the single timer for the earliest deadline */
+  rearm(): void {
+    if (this.stopped) return;
+    const next = this.store.heap.peek();
+    const at = next ? next.deadline : Infinity;
+    if (at >= this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    if (at === Infinity) return;
+    const delay = Math.max(0, Math.min(at - this.now(), 2 ** 31 - 1));
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.timerAt = Infinity;
+      this.tick();
+    }, delay);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  // ---- waiters ----------------------------------------------------------
+
+  /**
+   * Serves whatever the last change made possible: blocked claimers of
+   * queues that got ready jobs, blocked producers of queues that got room.
+   */
+  settle(): void {
+    if (this.settling) return;
+    this.settling = true;
+    try {
+      while (this.readied.size > 0 || this.roomy.size > 0) {
+        for (const q of this.readied) {
+          this.readied.delete(q);
+          this.serveClaimers(q);
+        }
+        for (const q of this.roomy) {
+          this.roomy.delete(q);
+          this.serveProducers(q.name);
+        }
+      }
+    } finally {
+      this.settling = false;
+    }
+    this.rearm();
+  }
+
+  private serveClaimers(q: QueueState): void {
+    const waiters = this.claimWaiters.get(q.name);
+    while (waiters && waiters.size > 0 && !q.paused && q.readyCount > 0) {
+      const w = waiters.shift()!;
+      w.deliver(this.claimNow(q.name, w.req));
+    }
+    if (waiters?.size === 0) this.claimWaiters.delete(q.name);
+  }
+
+  private serveProducers(queue: Bytes): void {
+    const waiters = this.enqueueWaiters.get(queue);
+    while (waiters && waiters.size > 0 && !this.isFull(queue)) {
+      const attempt = waiters.shift()!;
+      if (!attempt()) {
+        waiters.unshift(attempt);
+        break;
+      }
+    }
+    if (waiters?.size === 0) this.enqueueWaiters.delete(queue);
+  }
+
+  private notifyJobWaiters(job: Job, value: Job | null): void {
+    const waiters = this.jobWaiters.get(job.id);
+    if (!waiters) return;
+    this.jobWaiters.delete(job.id);
+    for (const deliver of waiters.drain()) deliver(value);
+  }
+
+  private park<T>(table: Map<Bytes, WaitList<T>>, key: Bytes, item: T): Cancel {
+    let list = table.get(key);
+    if (!list) table.set(key, (list = new WaitList<T>()));
+    const node = list.push(item);
+    return () => {
+      const current = table.get(key);
+      if (!current || !current.remove(node)) return;
+      if (current.size === 0) table.delete(key);
+    };
+  }
+
+  /** numbers for INFO: parked requests of each kind */
+  waiterCounts(): { claim: number; enqueue: number; job: number } {
+    const sum = (t: Map<Bytes, WaitList<unknown>>) => [...t.values()].reduce((n, l) => n + l.size, 0);
+    return { claim: sum(this.claimWaiters), enqueue: sum(this.enqueueWaiters), job: sum(this.jobWaiters) };
+  }
+
+  // ---- helpers ----------------------------------------------------------
+
+  private get(id: Bytes): Job {
+    const job = this.store.jobs.get(id);
+    if (!job) throw noJob();
+    return job;
+  }
+
+  /** ACK/NACK/TOUCH precondition, errors in the contract's order */
+  private checkActive(job: Job, delivery: number | undefined): void {
+    if (delivery !== undefined) {
+      if (job.state !== JobState.Active || job.deliveries !== delivery) throw stale();
+    } else if (job.state !== JobState.Active) {
+      throw notActive(STATE_NAMES[job.state]);
+    }
+  }
+}

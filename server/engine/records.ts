@@ -1,0 +1,58 @@
+import { Bytes, JobState, Priority } from './job';
+
+/**
+ * Every state change is one small record. The engine decides a change,
+ * applies it with applyRecord(), and hands it to the journal; start-up
+ * replays the same records through the same applyRecord(). Records carry
+ * their outcome (e.g. `to`) and their times, so replay needs no clock and
+ * no randomness.
+ */
+export type LogRecord =
+  | EnqueueRecord
+  | { type: 'claim'; at: number; id: Bytes; leaseUntil: number; deliveryLease: number }
+  | { type: 'ack'; at: number; id: Bytes; result: Bytes | null }
+  | { type: 'nack'; at: number; id: Bytes; to: JobState.Ready | JobState.Scheduled | JobState.Dead; runAt: number; error: Bytes | null }
+  | { type: 'touch'; at: number; id: Bytes; leaseUntil: number }
+  /** a delivery that failed without a NACK: its lease ran out, or (requeue-on-disconnect) its connection closed */
+  | { type: 'lease-lost'; at: number; id: Bytes; to: JobState.Ready | JobState.Dead; reason: 'expired' | 'disconnect' }
+  | { type: 'ttl-expired'; at: number; id: Bytes }
+  | { type: 'cancel'; at: number; id: Bytes }
+  | { type: 'requeue'; at: number; id: Bytes }
+  | { type: 'purge'; at: number; queue: Bytes; what: PurgeWhat }
+  | { type: 'queue-config'; at: number; queue: Bytes; maxlen: number | null; paused: boolean }
+  | CronSetRecord
+  | { type: 'cron-del'; at: number; name: Bytes };
+
+export interface EnqueueRecord {
+  type: 'enqueue';
+  at: number;
+  id: Bytes;
+  /** the server id counter this id used; 0 for a client-chosen id */
+  seq: number;
+  queue: Bytes;
+  payload: Bytes;
+  priority: Priority;
+  /** 0 = ready now */
+  runAt: number;
+  retries: number;
+  backoffBase: number;
+  backoffMax: number;
+  lease: number;
+  expiresAt: number;
+}
+
+export interface CronSetRecord {
+  type: 'cron-set';
+  at: number;
+  name: Bytes;
+  expression: string;
+  timezone: string;
+  queue: Bytes;
+  payload: Bytes;
+  /** the ENQUEUE options words, as given */
+  options: Bytes[];
+}
+
+export type PurgeWhat = 'dead' | 'completed' | 'cancelled' | 'all' | 'waiting';
+
+export type RecordType = LogRecord['type'];
