@@ -106,7 +106,8 @@ export class RequestParser {
    * Parses as many complete requests as the bytes allow, calling onRequest
    * for each in order. Partial input is kept for the next call. Throws
    * ProtocolError on malformed input. onRequest may call setLimits(); the new
-   * limits apply to the rest of the chunk.
+   * limits apply to the rest of the chunk. If onRequest throws, the error
+   * propagates and the rest of the chunk is not parsed.
    */
   feed(chunk: Buffer, onRequest: (args: string[]) => void): void {
     const end = chunk.length;
@@ -271,6 +272,7 @@ export class RequestParser {
     }
     this.pieceBytes = 0;
     this.state = START;
+    if (line.charCodeAt(line.length - 1) === CR) line = line.slice(0, -1);
     const args = splitInlineArgs(line);
     if (args === null) throw this.fail('unbalanced quotes in request');
     if (args.length > this.maxArgs) throw this.fail('too many arguments in inline request');
