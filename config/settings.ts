@@ -76,13 +76,19 @@ export class Settings {
     return this.values.get(name);
   }
 
-  /** Runtime change (CONFIG SET). Throws ConfigError for unknown, non-runtime or invalid values. */
-  setFromText(name: string, text: string, source = 'CONFIG SET'): void {
+  /** Throws ConfigError for unknown, non-runtime or invalid values; changes nothing. */
+  validate(name: string, text: string, source = 'CONFIG SET'): { spec: SettingSpec; value: SettingValue } {
     const spec = SETTINGS_BY_NAME.get(name.toLowerCase());
     if (!spec) throw new ConfigError(`${source}: unknown setting '${name}'`);
     if (!spec.runtime) throw new ConfigError(`${source}: '${spec.name}' cannot be changed at runtime`);
     const value = parseSettingValue(spec, text, source);
     validateCross(spec.name, value);
+    return { spec, value };
+  }
+
+  /** Runtime change (CONFIG SET). */
+  setFromText(name: string, text: string, source = 'CONFIG SET'): void {
+    const { spec, value } = this.validate(name, text, source);
     this.values.set(spec.name, value);
     for (const l of this.listeners) l(spec.name, value);
   }

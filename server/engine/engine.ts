@@ -1,6 +1,6 @@
 import { Bytes, Job, JobState, Priority, STATE_NAMES, isFinal } from './job';
 import { JobStore, RetentionPolicy } from './job-store';
-import { QueueState } from './queue-state';
+import { QueueState, zeroCounters } from './queue-state';
 import { LogRecord, PurgeWhat } from './records';
 import { applyRecord, purgeLists } from './apply-record';
 import { pickPriority } from './priority-picker';
@@ -336,6 +336,31 @@ export class Engine {
     for (const job of owned) job.owner = 0;
     this.store.byOwner.delete(owner);
     this.settle();
+  }
+
+  // ---- lifecycle ----------------------------------------------------------
+
+  /**
+   * After start-up replay: totals count from this start, and lease deadlines
+   * written by the previous process are re-based on this clock (a lease never
+   * runs longer than its length, whatever the wall clock did meanwhile).
+   */
+  afterLoad(): void {
+    this.resetCounters();
+    const now = this.now();
+    for (const q of this.store.queues.values()) {
+      for (const job of q.active) {
+        if (job.leaseUntil - now > job.deliveryLease) {
+          job.leaseUntil = now + job.deliveryLease;
+          this.store.scheduleDeadline(job);
+        }
+      }
+    }
+    this.settle();
+  }
+
+  resetCounters(): void {
+    for (const q of this.store.queues.values()) q.counters = zeroCounters();
   }
 
   // ---- time ---------------------------------------------------------------

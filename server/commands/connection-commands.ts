@@ -1,0 +1,185 @@
+import { EngineError } from '../engine/engine-errors';
+import { ClientConnection } from '../net/client-connection';
+import { argError, parseInteger } from './args';
+import { Handler } from './handler';
+import type { Broker } from '../broker';
+import { SERVER_VERSION } from '../version';
+
+const ping: Handler = (_b, c, args) => {
+  if (args.length > 2) throw argError("wrong number of arguments for 'ping' command");
+  if (args.length === 2) c.writer.bulk(args[1]);
+  else c.writer.simple('PONG');
+};
+
+const echo: Handler = (_b, c, args) => c.writer.bulk(args[1]);
+
+const quit: Handler = (_b, c) => {
+  c.writer.simple('OK');
+  c.closeAfterReplies();
+};
+
+/** checks a password; throws WRONGPASS */
+function authenticate(b: Broker, c: ClientConnection, user: string, pass: string): void {
+  const required = b.settings.str('requirepass');
+  if (required === '' || (user === 'default' && pass === required)) {
+    c.setAuthed(true);
+    return;
+  }
+  throw new EngineError('WRONGPASS', 'invalid username-password pair or user is disabled.');
+}
+
+const hello: Handler = (b, c, args) => {
+  let proto = c.writer.resp;
+  let i = 1;
+  if (args.length > 1) {
+    const v = args[1];
+    if (!/^\d+$/.test(v)) throw new EngineError('NOPROTO', 'Protocol version is not an integer or out of range');
+    const n = Number(v);
+    if (n !== 2 && n !== 3) throw new EngineError('NOPROTO', 'unsupported protocol version');
+    proto = n;
+    i = 2;
+  }
+  let name: string | undefined;
+  while (i < args.length) {
+    const word = args[i].toUpperCase();
+    if (word === 'AUTH' && i + 2 < args.length) {
+      authenticate(b, c, args[i + 1], args[i + 2]);
+      i += 3;
+    } else if (word === 'SETNAME' && i + 1 < args.length) {
+      name = checkName(args[i + 1]);
+      i += 2;
+    } else {
+      throw argError(`syntax error in HELLO option '${args[i]}'`);
+    }
+  }
+  if (!c.authed) throw new EngineError('NOAUTH', 'HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
+  if (name !== undefined) c.name = name || null;
+  c.writer.resp = proto;
+  const w = c.writer;
+  w.mapHeader(7);
+  w.bulk('server');
+  w.bulk('resq');
+  w.bulk('version');
+  w.bulk(SERVER_VERSION);
+  w.bulk('proto');
+  w.int(proto);
+  w.bulk('id');
+  w.int(c.id);
+  w.bulk('mode');
+  w.bulk('standalone');
+  w.bulk('role');
+  w.bulk('master');
+  w.bulk('modules');
+  w.arrayHeader(0);
+};
+
+const auth: Handler = (b, c, args) => {
+  if (args.length > 3) throw argError('syntax error');
+  if (b.settings.str('requirepass') === '') {
+    throw argError('AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
+  }
+  const [user, pass] = args.length === 3 ? [args[1], args[2]] : ['default', args[1]];
+  authenticate(b, c, user, pass);
+  c.writer.simple('OK');
+};
+
+const select: Handler = (_b, c, args) => {
+  if (parseInteger(args[1], 'DB index', 0, 1_000_000) !== 0) throw argError('DB index is out of range (resq has only database 0)');
+  c.writer.simple('OK');
+};
+
+const reset: Handler = (b, c) => {
+  c.writer.resp = 2;
+  c.name = null;
+  c.setAuthed(b.settings.str('requirepass') === '');
+  c.writer.simple('RESET');
+};
+
+function checkName(name: string): string {
+  if (/[\s]/.test(name) || /[^\x21-\x7e]/.test(name)) throw argError('Client names cannot contain spaces, newlines or special characters.');
+  return name;
+}
+
+export function clientLine(b: Broker, c: ClientConnection): string {
+  const now = Date.now();
+  return (
+    `id=${c.id} addr=${c.addr} laddr=${c.socket.localAddress}:${c.socket.localPort} name=${c.name ?? ''} ` +
+    `age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastActivity) / 1000)} ` +
+    `flags=${c.isBlocked ? 'b' : 'N'} db=0 sub=0 psub=0 multi=-1 qbuf=${c.queryBytes} obl=0 oll=0 omem=${c.outputBytes} ` +
+    `tot-cmds=${c.commands} cmd=${c.lastCommand.toLowerCase()} user=default lib-name=${c.libName} lib-ver=${c.libVer} resp=${c.writer.resp}`
+  );
+}
+
+const clientSetname: Handler = (_b, c, args) => {
+  c.name = checkName(args[2]) || null;
+  c.writer.simple('OK');
+};
+
+const clientGetname: Handler = (_b, c) => {
+  if (c.name === null) c.writer.nil();
+  else c.writer.bulk(c.name);
+};
+
+const clientId: Handler = (_b, c) => c.writer.int(c.id);
+
+const clientInfo: Handler = (b, c) => c.writer.verbatim(clientLine(b, c) + '\n', 'txt');
+
+const clientList: Handler = (b, c) => {
+  const lines = [...b.clients.values()].map((x) => clientLine(b, x) + '\n');
+  c.writer.verbatim(lines.join(''), 'txt');
+};
+
+const clientKill: Handler = (b, c, args) => {
+  const targets: ClientConnection[] = [];
+  if (args.length === 3) {
+    // legacy form: CLIENT KILL addr
+    const t = [...b.clients.values()].find((x) => x.addr === args[2]);
+    if (!t) throw argError('No such client');
+    targets.push(t);
+  } else {
+    for (let i = 2; i < args.length; i += 2) {
+      const filter = args[i].toUpperCase();
+      const value = args[i + 1];
+      if (value === undefined) throw argError('syntax error');
+      if (filter === 'ID') {
+        const t = b.clients.get(parseInteger(value, 'client id'));
+        if (t) targets.push(t);
+      } else if (filter === 'ADDR') {
+        targets.push(...[...b.clients.values()].filter((x) => x.addr === value));
+      } else if (filter !== 'SKIPME') {
+        throw argError(`syntax error: unknown filter '${args[i]}'`);
+      }
+    }
+    c.writer.int(targets.length);
+  }
+  if (args.length === 3) c.writer.simple('OK');
+  for (const t of targets) {
+    if (t === c) c.closeAfterReplies();
+    else t.kill();
+  }
+};
+
+const clientSetinfo: Handler = (_b, c, args) => {
+  const attr = args[2].toUpperCase();
+  if (attr === 'LIB-NAME') c.libName = checkName(args[3]);
+  else if (attr === 'LIB-VER') c.libVer = checkName(args[3]);
+  else throw argError(`Unrecognized option '${args[2]}'`);
+  c.writer.simple('OK');
+};
+
+export const CONNECTION_HANDLERS: ReadonlyArray<[string, Handler]> = [
+  ['ping', ping],
+  ['echo', echo],
+  ['quit', quit],
+  ['hello', hello],
+  ['auth', auth],
+  ['select', select],
+  ['reset', reset],
+  ['client|setname', clientSetname],
+  ['client|getname', clientGetname],
+  ['client|id', clientId],
+  ['client|info', clientInfo],
+  ['client|list', clientList],
+  ['client|kill', clientKill],
+  ['client|setinfo', clientSetinfo],
+];

@@ -1,0 +1,200 @@
+import { EngineError } from '../engine/engine-errors';
+import { EnqueueOptions } from '../engine/engine';
+import { parsePriority } from '../engine/job';
+import { argError, OptionReader } from './args';
+import { Handler, MAX_BLOCK_MS, MAX_DURATION_MS, replyOrError } from './handler';
+import { writeJobEntries, writeStatus } from './reply-shapes';
+import type { Broker } from '../broker';
+
+/** ENQUEUE options after queue and payload; returns the options and the BLOCK wait (undefined = none) */
+export function parseEnqueueOptions(r: OptionReader): { options: EnqueueOptions; block?: number } {
+  const o: EnqueueOptions = {};
+  let block: number | undefined;
+  while (!r.done) {
+    const word = r.keyword();
+    switch (word) {
+      case 'PRIORITY': {
+        const p = parsePriority(r.value(word));
+        if (p === undefined) throw argError('PRIORITY must be high, normal or low');
+        o.priority = p;
+        break;
+      }
+      case 'DELAY':
+        o.delay = r.int(word, 0, MAX_DURATION_MS);
+        break;
+      case 'AT':
+        o.at = r.int(word, 0, Number.MAX_SAFE_INTEGER / 2);
+        break;
+      case 'RETRIES':
+        o.retries = r.int(word, 0, 1_000_000);
+        break;
+      case 'BACKOFF':
+        o.backoffBase = r.int(word, 0, MAX_DURATION_MS);
+        if (r.peek() === 'MAX') {
+          r.keyword();
+          o.backoffMax = r.int('MAX', 0, MAX_DURATION_MS);
+        }
+        break;
+      case 'LEASE':
+        o.lease = r.int(word, 1, MAX_DURATION_MS);
+        break;
+      case 'TTL':
+        o.ttl = r.int(word, 1, MAX_DURATION_MS);
+        break;
+      case 'ID':
+        o.id = r.value(word);
+        if (o.id.length === 0) throw argError('ID must not be empty');
+        break;
+      case 'BLOCK':
+        block = r.int(word, 0, MAX_BLOCK_MS);
+        break;
+      default:
+        r.unknown(word);
+    }
+  }
+  if (o.delay !== undefined && o.at !== undefined) throw argError('syntax error: DELAY and AT cannot be combined');
+  return { options: o, block };
+}
+
+function checkPayload(b: Broker, payload: string): void {
+  const max = b.settings.int('max-payload');
+  if (payload.length > max) throw new EngineError('TOOBIG', `payload is ${payload.length} bytes, max-payload is ${max}`);
+}
+
+const enqueue: Handler = (b, c, args) => {
+  const [, queue, payload] = args;
+  checkPayload(b, payload);
+  const { options, block } = parseEnqueueOptions(new OptionReader(args, 3));
+  try {
+    c.writer.bulk(b.engine.enqueue(queue, payload, options));
+  } catch (e) {
+    if (!(e instanceof EngineError) || e.code !== 'FULL' || block === undefined) throw e;
+    const cancel = b.engine.waitForRoom(queue, () => {
+      if (b.engine.isFull(queue)) return false;
+      replyOrError(c, () => c.writer.bulk(b.engine.enqueue(queue, payload, options)));
+      c.unblock();
+      return true;
+    });
+    c.block(cancel, block, () => c.writer.error(e.wire));
+  }
+};
+
+const claim: Handler = (b, c, args) => {
+  const r = new OptionReader(args, 2);
+  let count = 1;
+  let block: number | undefined;
+  let lease: number | undefined;
+  while (!r.done) {
+    const word = r.keyword();
+    if (word === 'COUNT') count = r.int(word, 1, 100_000);
+    else if (word === 'BLOCK') block = r.int(word, 0, MAX_BLOCK_MS);
+    else if (word === 'LEASE') lease = r.int(word, 1, MAX_DURATION_MS);
+    else r.unknown(word);
+  }
+  const queue = args[1];
+  const req = { count, lease, owner: c.id };
+  const jobs = b.engine.claim(queue, req);
+  if (jobs.length > 0 || block === undefined) {
+    writeJobEntries(c.writer, jobs);
+    return;
+  }
+  const cancel = b.engine.waitForJobs(queue, req, (got) => {
+    writeJobEntries(c.writer, got);
+    c.unblock();
+  });
+  c.block(cancel, block, () => c.writer.arrayHeader(0));
+};
+
+function deliveryOption(r: OptionReader, word: string): number {
+  return r.int(word, 0, Number.MAX_SAFE_INTEGER);
+}
+
+const ack: Handler = (b, c, args) => {
+  const r = new OptionReader(args, 2);
+  let result: string | null = null;
+  let delivery: number | undefined;
+  while (!r.done) {
+    const word = r.keyword();
+    if (word === 'RESULT') {
+      result = r.value(word);
+      checkPayload(b, result);
+    } else if (word === 'DELIVERY') delivery = deliveryOption(r, word);
+    else r.unknown(word);
+  }
+  c.writer.int(b.engine.ack(args[1], result, delivery));
+};
+
+const nack: Handler = (b, c, args) => {
+  const r = new OptionReader(args, 2);
+  let delay: number | undefined;
+  let error: string | undefined;
+  let noRetry = false;
+  let delivery: number | undefined;
+  while (!r.done) {
+    const word = r.keyword();
+    if (word === 'DELAY') delay = r.int(word, 0, MAX_DURATION_MS);
+    else if (word === 'ERROR') error = r.value(word).slice(0, 64 * 1024);
+    else if (word === 'NORETRY') noRetry = true;
+    else if (word === 'DELIVERY') delivery = deliveryOption(r, word);
+    else r.unknown(word);
+  }
+  c.writer.simple(b.engine.nack(args[1], { delay, error, noRetry, delivery }));
+};
+
+const touch: Handler = (b, c, args) => {
+  const r = new OptionReader(args, 2);
+  let lease: number | undefined;
+  let delivery: number | undefined;
+  while (!r.done) {
+    const word = r.keyword();
+    if (word === 'LEASE') lease = r.int(word, 1, MAX_DURATION_MS);
+    else if (word === 'DELIVERY') delivery = deliveryOption(r, word);
+    else r.unknown(word);
+  }
+  c.writer.int(b.engine.touch(args[1], lease, delivery));
+};
+
+function withPayloadFlag(args: string[], at: number): boolean {
+  if (args.length <= at) return false;
+  if (args.length === at + 1 && args[at].toUpperCase() === 'WITHPAYLOAD') return true;
+  throw argError(`syntax error: unknown option '${args[at]}'`);
+}
+
+const status: Handler = (b, c, args) => {
+  writeStatus(c.writer, b.engine.status(args[1]), withPayloadFlag(args, 2));
+};
+
+const cancel: Handler = (b, c, args) => {
+  c.writer.int(b.engine.cancel(args[1]));
+};
+
+const waitjob: Handler = (b, c, args) => {
+  const r = new OptionReader(args, 2);
+  let block = 0;
+  while (!r.done) {
+    const word = r.keyword();
+    if (word === 'BLOCK') block = r.int(word, 0, MAX_BLOCK_MS);
+    else r.unknown(word);
+  }
+  let parked = false;
+  const stop = b.engine.waitForJob(args[1], (job) => {
+    writeStatus(c.writer, job, false);
+    if (parked) c.unblock();
+  });
+  if (stop) {
+    parked = true;
+    c.block(stop, block, () => c.writer.nil());
+  }
+};
+
+export const JOB_HANDLERS: ReadonlyArray<[string, Handler]> = [
+  ['enqueue', enqueue],
+  ['claim', claim],
+  ['ack', ack],
+  ['nack', nack],
+  ['touch', touch],
+  ['status', status],
+  ['cancel', cancel],
+  ['waitjob', waitjob],
+];
+

@@ -1,0 +1,173 @@
+import { ReplyWriter } from '../../protocol/reply-writer';
+import { COMMAND_SPECS, CommandSpec, findCommand } from '../../protocol/command-specs';
+import { SETTINGS } from '../../config/schema';
+import { ConfigError, formatSettingValue } from '../../config/settings';
+import { argError } from './args';
+import { Handler } from './handler';
+import { infoText } from './info';
+
+function writeCommandInfo(w: ReplyWriter, s: CommandSpec): void {
+  w.arrayHeader(10);
+  w.bulk(s.name);
+  w.int(s.arity);
+  w.setHeader(s.flags.length);
+  for (const f of s.flags) w.simple(f);
+  w.int(s.firstKey);
+  w.int(s.firstKey);
+  w.int(s.firstKey > 0 ? 1 : 0);
+  w.setHeader(0); // ACL categories
+  w.setHeader(0); // tips
+  w.arrayHeader(0); // key specs
+  const subs = s.subcommands ?? [];
+  w.arrayHeader(subs.length);
+  for (const sub of subs) writeCommandInfo(w, sub);
+}
+
+function writeCommandDocs(w: ReplyWriter, s: CommandSpec): void {
+  const subs = s.subcommands ?? [];
+  w.mapHeader(subs.length > 0 ? 5 : 4);
+  w.bulk('summary');
+  w.bulk(s.summary);
+  w.bulk('since');
+  w.bulk('0.1.0');
+  w.bulk('group');
+  w.bulk(s.group === 'job' || s.group === 'queue' ? 'generic' : s.group);
+  w.bulk('syntax');
+  w.bulk(s.syntax);
+  if (subs.length > 0) {
+    w.bulk('subcommands');
+    w.mapHeader(subs.length);
+    for (const sub of subs) {
+      w.bulk(sub.name);
+      writeCommandDocs(w, sub);
+    }
+  }
+}
+
+/** specs named by args[from..], or all top-level ones */
+function selectSpecs(args: string[], from: number): Array<CommandSpec | undefined> {
+  return args.length > from ? args.slice(from).map((n) => findCommand(n)) : [...COMMAND_SPECS];
+}
+
+const command: Handler = (_b, c, args) => {
+  const w = c.writer;
+  const sub = args[1]?.toUpperCase();
+  if (sub === undefined || sub === 'INFO') {
+    const specs = selectSpecs(args, sub === undefined ? 1 : 2);
+    w.arrayHeader(specs.length);
+    for (const s of specs) {
+      if (s) writeCommandInfo(w, s);
+      else w.nilArray();
+    }
+  } else if (sub === 'COUNT') {
+    w.int(COMMAND_SPECS.length);
+  } else if (sub === 'LIST') {
+    w.arrayHeader(COMMAND_SPECS.length);
+    for (const s of COMMAND_SPECS) w.bulk(s.name);
+  } else if (sub === 'DOCS') {
+    const specs = selectSpecs(args, 2).filter((s): s is CommandSpec => s !== undefined);
+    w.mapHeader(specs.length);
+    for (const s of specs) {
+      w.bulk(s.name);
+      writeCommandDocs(w, s);
+    }
+  } else {
+    throw argError(`unknown subcommand '${args[1]}'. Try COMMAND HELP.`);
+  }
+};
+
+const info: Handler = (b, c, args) => {
+  c.writer.verbatim(infoText(b, args.slice(1)), 'txt');
+};
+
+/** glob match as Redis does for CONFIG GET: * ? and [...] */
+export function globMatch(pattern: string, text: string): boolean {
+  const re = pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  try {
+    return new RegExp(`^${re}$`, 'i').test(text);
+  } catch {
+    return false;
+  }
+}
+
+const configGet: Handler = (b, c, args) => {
+  const patterns = args.slice(2);
+  const hits = SETTINGS.filter((s) => patterns.some((p) => globMatch(p, s.name)));
+  c.writer.mapHeader(hits.length);
+  for (const s of hits) {
+    c.writer.bulk(s.name);
+    c.writer.bulk(formatSettingValue(s, b.settings.get(s.name)!));
+  }
+};
+
+const configSet: Handler = (b, c, args) => {
+  if ((args.length - 2) % 2 !== 0) throw argError("wrong number of arguments for 'config|set' command");
+  try {
+    // validate all first, so a bad pair changes nothing
+    for (let i = 2; i < args.length; i += 2) b.settings.validate(args[i], args[i + 1]);
+    for (let i = 2; i < args.length; i += 2) b.settings.setFromText(args[i], args[i + 1]);
+  } catch (e) {
+    if (e instanceof ConfigError) throw argError(e.message);
+    throw e;
+  }
+  c.writer.simple('OK');
+};
+
+const configResetstat: Handler = (b, c) => {
+  b.resetStats();
+  c.writer.simple('OK');
+};
+
+const dbsize: Handler = (b, c) => c.writer.int(b.engine.store.jobs.size);
+
+const save: Handler = (b, c) => {
+  let done = false;
+  b.persistence.save().then(
+    () => c.writer.simple('OK'),
+    (e: Error) => c.writer.error(`ERR snapshot failed: ${e.message}`),
+  ).finally(() => {
+    done = true;
+    c.unblock();
+  });
+  if (!done) c.block(() => {}, 0, () => {});
+};
+
+const bgsave: Handler = (b, c) => {
+  if (b.persistence.bgsave()) c.writer.simple('Background saving started');
+  else c.writer.error('ERR Background save already in progress');
+};
+
+const lastsave: Handler = (b, c) => c.writer.int(b.persistence.lastSaveTime);
+
+const shutdown: Handler = (b, c, args) => {
+  let doSave = true;
+  for (const word of args.slice(1)) {
+    const w = word.toUpperCase();
+    if (w === 'NOSAVE') doSave = false;
+    else if (w === 'SAVE') doSave = true;
+    else if (w !== 'NOW' && w !== 'FORCE') throw argError(`syntax error: unknown option '${word}'`);
+  }
+  c.closeAfterReplies();
+  void b.shutdown(doSave ? 'save' : 'nosave', 'SHUTDOWN command');
+};
+
+const time: Handler = (_b, c) => {
+  const us = BigInt(Date.now()) * 1000n;
+  c.writer.arrayHeader(2);
+  c.writer.bulk(String(us / 1_000_000n));
+  c.writer.bulk(String(us % 1_000_000n));
+};
+
+export const SERVER_HANDLERS: ReadonlyArray<[string, Handler]> = [
+  ['command', command],
+  ['info', info],
+  ['config|get', configGet],
+  ['config|set', configSet],
+  ['config|resetstat', configResetstat],
+  ['dbsize', dbsize],
+  ['save', save],
+  ['bgsave', bgsave],
+  ['lastsave', lastsave],
+  ['shutdown', shutdown],
+  ['time', time],
+];

@@ -1,0 +1,61 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { ConfigError, helpText, loadSettings } from '../config/settings';
+import { Broker } from './broker';
+import { createLogger } from './log';
+import { openPersistence } from './persistence';
+
+function fail(message: string): never {
+  process.stderr.write(`resq-server: ${message}\n`);
+  process.exit(1);
+}
+
+/** bin/resq-server: parse settings, listen, load the data dir, serve. */
+export async function main(argv: string[]): Promise<void> {
+  let loaded;
+  try {
+    loaded = loadSettings(argv);
+  } catch (e) {
+    if (e instanceof ConfigError) fail(e.message);
+    throw e;
+  }
+  if (loaded.help) {
+    process.stdout.write(helpText());
+    return;
+  }
+  const settings = loaded.settings;
+  const log = createLogger(() => settings.str('log-level'));
+  const dir = path.resolve(settings.str('dir'));
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    fail(`cannot create data directory ${dir}: ${(e as Error).message}`);
+  }
+
+  const broker = new Broker(settings, log);
+  try {
+    await broker.listen();
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    fail(err.code === 'EADDRINUSE' ? `port ${settings.int('port')} is already in use` : `cannot listen on ${settings.str('bind')}:${settings.int('port')}: ${err.message}`);
+  }
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void broker.shutdown('save', sig));
+
+  try {
+    const { persistence, report } = await openPersistence(broker.engine.store, {
+      dir,
+      appendfsync: () => settings.str('appendfsync') as 'always' | 'everysec' | 'no',
+      segmentSize: () => settings.int('segment-size'),
+      snapshotLogSize: () => settings.int('snapshot-log-size'),
+      snapshotSlice: () => settings.int('snapshot-slice'),
+      repair: settings.bool('repair'),
+      log,
+    });
+    broker.attachPersistence(persistence);
+    broker.finishLoading();
+    log('info', `loaded ${report.jobs} jobs (${report.records} log records${report.snapshotLoaded ? ', snapshot' : ''}) in ${report.ms} ms`);
+  } catch (e) {
+    fail(`cannot load ${dir}: ${(e as Error).message}`);
+  }
+  process.stdout.write(`resq ready pid=${process.pid} bind=${settings.str('bind')} port=${broker.port} dir=${dir}\n`);
+}
