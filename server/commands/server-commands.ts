@@ -5,6 +5,7 @@ import { ConfigError, formatSettingValue } from '../../config/settings';
 import { argError } from './args';
 import { Handler } from './handler';
 import { infoText } from './info';
+import type { Broker } from '../broker';
 
 function writeCommandInfo(w: ReplyWriter, s: CommandSpec): void {
   w.arrayHeader(10);
@@ -90,13 +91,25 @@ export function globMatch(pattern: string, text: string): boolean {
   }
 }
 
+/**
+ * Read-only Redis names that tools query on connect (redis-benchmark asks for
+ * `save` and `appendonly`); answering them keeps those tools quiet.
+ */
+const REDIS_COMPAT: ReadonlyArray<[string, (b: Broker) => string]> = [
+  ['appendonly', () => 'yes'],
+  ['save', () => ''],
+  ['databases', () => '1'],
+];
+
 const configGet: Handler = (b, c, args) => {
   const patterns = args.slice(2);
-  const hits = SETTINGS.filter((s) => patterns.some((p) => globMatch(p, s.name)));
-  c.writer.mapHeader(hits.length);
-  for (const s of hits) {
-    c.writer.bulk(s.name);
-    c.writer.bulk(formatSettingValue(s, b.settings.get(s.name)!));
+  const matches = (name: string) => patterns.some((p) => globMatch(p, name));
+  const pairs: Array<[string, string]> = SETTINGS.filter((s) => matches(s.name)).map((s) => [s.name, formatSettingValue(s, b.settings.get(s.name)!)]);
+  for (const [name, value] of REDIS_COMPAT) if (matches(name)) pairs.push([name, value(b)]);
+  c.writer.mapHeader(pairs.length);
+  for (const [name, value] of pairs) {
+    c.writer.bulk(name);
+    c.writer.bulk(value);
   }
 };
 
