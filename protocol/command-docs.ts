@@ -1,0 +1,31 @@
+import { COMMAND_SPECS, CommandSpec } from './command-specs';
+
+const GROUP_TITLES: Record<string, string> = {
+  job: 'Job commands',
+  queue: 'Queue commands',
+  cron: 'Recurring jobs',
+  connection: 'Connection commands',
+  server: 'Server commands',
+};
+
+function row(s: CommandSpec): string {
+  const name = s.name.replace('|', ' ').toUpperCase();
+  const arity = s.arity >= 0 ? `${s.arity}` : `≥ ${-s.arity}`;
+  return `| \`${name}${s.syntax ? ' ' + s.syntax.replace(/\|/g, '\\|') : ''}\` | ${arity} | ${s.flags.join(', ')} | ${s.summary} |`;
+}
+
+/** The command reference tables of docs/protocol.md, rendered from the command table. */
+export function renderCommandReference(): string {
+  const out: string[] = [];
+  for (const group of Object.keys(GROUP_TITLES)) {
+    const specs = COMMAND_SPECS.filter((s) => s.group === group);
+    if (specs.length === 0) continue;
+    out.push(`### ${GROUP_TITLES[group]}`, '', '| command | words | flags | what it does |', '|---|---|---|---|');
+    for (const s of specs) {
+      if (s.subcommands) for (const sub of s.subcommands) out.push(row(sub));
+      else out.push(row(s));
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}
