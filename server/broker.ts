@@ -7,6 +7,7 @@ import { ClientConnection, ConnectionHost } from './net/client-connection';
 import { dispatch } from './commands/dispatcher';
 import { MemoryPersistence, Persistence } from './persistence/types';
 import { Logger } from './log';
+import { CronScheduler } from './cron/cron-scheduler';
 
 export interface CommandStat {
   calls: number;
@@ -54,6 +55,7 @@ function retentionPolicy(s: Settings): RetentionPolicy {
  */
 export class Broker implements ConnectionHost {
   readonly engine: Engine;
+  readonly cron: CronScheduler;
   persistence: Persistence = new MemoryPersistence();
   loading = true;
   readonly clients = new Map<number, ClientConnection>();
@@ -78,6 +80,7 @@ export class Broker implements ConnectionHost {
     private readonly onExit: (code: number) => void = (code) => process.exit(code),
   ) {
     this.engine = new Engine(engineConfig(settings), retentionPolicy(settings), this.persistence);
+    this.cron = new CronScheduler(this.engine, log, () => settings.str('cron-catchup'), settings.str('timezone'));
     settings.onChange((name) => {
       this.engine.config = engineConfig(settings);
       this.engine.store.retention = retentionPolicy(settings);
@@ -95,6 +98,7 @@ export class Broker implements ConnectionHost {
   finishLoading(): void {
     this.loading = false;
     this.engine.afterLoad();
+    this.cron.start();
   }
 
   listen(): Promise<number> {
@@ -203,6 +207,7 @@ export class Broker implements ConnectionHost {
       this.server?.close();
       if (this.idleTimer) clearInterval(this.idleTimer);
       this.engine.stop();
+      this.cron.stop();
       const force = setTimeout(() => {
         this.log('error', 'shutdown took longer than 10 s; exiting');
         this.onExit(1);

@@ -40,8 +40,13 @@ export function applyRecord(store: JobStore, rec: LogRecord): void {
       return;
     }
     case 'cron-set':
-      store.crons.set(rec.name, rec);
+      store.crons.set(rec.name, { ...rec });
       return;
+    case 'cron-run': {
+      const entry = store.crons.get(rec.name);
+      if (entry) entry.nextRunAt = rec.nextRunAt;
+      return;
+    }
     case 'cron-del':
       store.crons.delete(rec.name);
       return;

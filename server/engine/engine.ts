@@ -1,7 +1,7 @@
 import { Bytes, Job, JobState, Priority, STATE_NAMES, isFinal } from './job';
 import { JobStore, RetentionPolicy } from './job-store';
 import { QueueState, zeroCounters } from './queue-state';
-import { LogRecord, PurgeWhat } from './records';
+import { CronSetRecord, LogRecord, PurgeWhat } from './records';
 import { applyRecord, purgeLists } from './apply-record';
 import { pickPriority } from './priority-picker';
 import { backoffDelay } from './backoff';
@@ -336,6 +336,22 @@ export class Engine {
     for (const job of owned) job.owner = 0;
     this.store.byOwner.delete(owner);
     this.settle();
+  }
+
+  // ---- recurring jobs ------------------------------------------------------
+
+  setCron(entry: Omit<CronSetRecord, 'type' | 'at'>): void {
+    this.commit({ type: 'cron-set', at: this.now(), ...entry });
+  }
+
+  deleteCron(name: Bytes): 0 | 1 {
+    if (!this.store.crons.has(name)) return 0;
+    this.commit({ type: 'cron-del', at: this.now(), name });
+    return 1;
+  }
+
+  cronRan(name: Bytes, nextRunAt: number): void {
+    if (this.store.crons.has(name)) this.commit({ type: 'cron-run', at: this.now(), name, nextRunAt });
   }
 
   // ---- lifecycle ----------------------------------------------------------

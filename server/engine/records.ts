@@ -21,7 +21,9 @@ export type LogRecord =
   | { type: 'purge'; at: number; queue: Bytes; what: PurgeWhat }
   | { type: 'queue-config'; at: number; queue: Bytes; maxlen: number | null; paused: boolean }
   | CronSetRecord
-  | { type: 'cron-del'; at: number; name: Bytes };
+  | { type: 'cron-del'; at: number; name: Bytes }
+  /** a recurring job fired (or was caught up); nextRunAt tells a restart whether a run was missed */
+  | { type: 'cron-run'; at: number; name: Bytes; nextRunAt: number };
 
 export interface EnqueueRecord {
   type: 'enqueue';
@@ -51,6 +53,8 @@ export interface CronSetRecord {
   payload: Bytes;
   /** the ENQUEUE options words, as given */
   options: Bytes[];
+  /** when it is due next (unix ms; 0 = never) */
+  nextRunAt: number;
 }
 
 export type PurgeWhat = 'dead' | 'completed' | 'cancelled' | 'all' | 'waiting';
