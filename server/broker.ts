@@ -222,7 +222,7 @@ export class Broker implements ConnectionHost {
         code = 1;
       }
       this.releaseReplies(Infinity);
-      for (const c of this.clients.values()) c.kill();
+      await Promise.all([...this.clients.values()].map((c) => c.end(2000)));
       clearTimeout(force);
       this.log('info', 'bye');
       this.onExit(code);

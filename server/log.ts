@@ -1,14 +1,20 @@
+import pino from 'pino';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-const ORDER = ['debug', 'info', 'warn', 'error', 'silent'];
 
-export type Logger = (level: LogLevel, msg: string) => void;
+export type Logger = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => void;
 
-/** One line per event on stdout (warnings and errors on stderr); the level can change at runtime. */
-export function createLogger(currentLevel: () => string): Logger {
-  return (level, msg) => {
-    if (ORDER.indexOf(level) < ORDER.indexOf(currentLevel())) return;
-    const line = `${new Date().toISOString()} ${process.pid} ${level} ${msg}\n`;
-    if (level === 'warn' || level === 'error') process.stderr.write(line);
-    else process.stdout.write(line);
+/**
+ * Structured logs with pino: one JSON line per event on stdout (synchronous,
+ * so the last lines before an exit are not lost). The level follows the
+ * log-level setting, also when CONFIG SET changes it.
+ */
+export function createLogger(level: string): { log: Logger; setLevel(level: string): void } {
+  const base = pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: 1, sync: true }));
+  return {
+    log: (lvl, msg, fields) => base[lvl](fields ?? {}, msg),
+    setLevel: (l) => {
+      base.level = l;
+    },
   };
 }

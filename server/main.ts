@@ -24,7 +24,9 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   const settings = loaded.settings;
-  const log = createLogger(() => settings.str('log-level'));
+  const logger = createLogger(settings.str('log-level'));
+  const log = logger.log;
+  settings.onChange((name, value) => name === 'log-level' && logger.setLevel(String(value)));
   const dir = path.resolve(settings.str('dir'));
   try {
     fs.mkdirSync(dir, { recursive: true });

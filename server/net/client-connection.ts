@@ -206,6 +206,20 @@ export class ClientConnection {
     this.socket.destroy();
   }
 
+  /** shutdown: send what is held, close the write side, resolve once the socket is closed (or after graceMs) */
+  end(graceMs: number): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.socket.destroy(), graceMs);
+      this.socket.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.flush();
+      this.socket.end();
+    });
+  }
+
   private onClose(): void {
     if (this.closed) return;
     this.closed = true;
