@@ -104,7 +104,7 @@ const REDIS_COMPAT: ReadonlyArray<[string, (b: Broker) => string]> = [
 const configGet: Handler = (b, c, args) => {
   const patterns = args.slice(2);
   const matches = (name: string) => patterns.some((p) => globMatch(p, name));
-  const pairs: Array<[string, string]> = SETTINGS.filter((s) => matches(s.name)).map((s) => [s.name, formatSettingValue(s, b.settings.get(s.name)!)]);
+  const pairs: Array<[string, string]> = SETTINGS.filter((s) => !s.secret && matches(s.name)).map((s) => [s.name, formatSettingValue(s, b.settings.get(s.name)!)]);
   for (const [name, value] of REDIS_COMPAT) if (matches(name)) pairs.push([name, value(b)]);
   c.writer.mapHeader(pairs.length);
   for (const [name, value] of pairs) {

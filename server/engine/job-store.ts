@@ -100,11 +100,12 @@ export class JobStore {
       job.leaseUntil = 0;
       for (const o of this.observers) o.finished?.(job);
       if (wasBacklog) this.roomFreed(q);
-      this.enforceCountRetention(q, job.state);
     } else if (state === JobState.Ready) {
       for (const o of this.observers) o.readied?.(q);
     }
     this.scheduleDeadline(job);
+    // after scheduleDeadline: this may drop the job itself (a max of 0), which must not put it back in the heap
+    if (state >= JobState.Completed) this.enforceCountRetention(q, state);
   }
 
   roomFreed(q: QueueState): void {

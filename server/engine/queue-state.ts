@@ -26,7 +26,7 @@ export class QueueState {
   paused = false;
   /** null = the default-maxlen setting applies */
   maxlen: number | null = null;
-  /** smooth weighted round robin credit per priority */
+  /** claims left per priority in the current weighted round (see pickPriority) */
   readonly credit = [0, 0, 0];
   counters = zeroCounters();
 
