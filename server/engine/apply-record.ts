@@ -102,6 +102,8 @@ export function applyRecord(store: JobStore, rec: LogRecord): void {
       job.deliveries = 0;
       job.finishedAt = 0;
       job.result = null;
+      // an operator's requeue overrides the TTL: a job that died of old age would otherwise die again at once
+      job.expiresAt = 0;
       store.enter(q, job, JobState.Ready, rec.at);
       return;
   }
