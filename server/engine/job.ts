@@ -59,6 +59,8 @@ export class Job {
   finishedAt = 0;
   lastError: Bytes | null = null;
   result: Bytes | null = null;
+  /** persistence: 1 + this job's place in a running snapshot that has not written it yet; 0 otherwise (not persisted) */
+  snapshotMark = 0;
 
   constructor(
     readonly id: Bytes,
@@ -70,8 +72,8 @@ export class Job {
     readonly backoffBase: number,
     readonly backoffMax: number,
     readonly lease: number,
-    /** TTL deadline (engine clock ms), 0 = none */
-    readonly expiresAt: number,
+    /** TTL deadline (engine clock ms), 0 = none; REQUEUE clears it */
+    public expiresAt: number,
   ) {
     this.updatedAt = createdAt;
   }
