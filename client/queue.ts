@@ -1,0 +1,244 @@
+/**
+ * The producer side: enqueue jobs, look at them, administer queues.
+ *
+ * One Queue object serves any number of queues (the queue name is an
+ * argument). It holds one connection for ordinary commands and opens extra
+ * connections on demand for the blocking ones (WAITJOB, ENQUEUE ... BLOCK),
+ * so a blocked call never holds up the others.
+ */
+import Redis, { Command } from 'ioredis';
+import { Arg, enqueueArgs, intArg, purgeArg } from './args';
+import { Codec, CodecName, resolveCodec } from './codecs';
+import { closeConnection, ConnectionLike, isRedis, openConnection } from './connection';
+import { BatchError, ConnectionError, ResqError, toResqError } from './errors';
+import { parseJobs, parseStats, parseStatus, Raw, replyNumber, replyString, toDead, toPeeked } from './replies';
+import { TypedEmitter } from './typed-emitter';
+import { DeadJob, EnqueueItem, EnqueueOptions, JobStatus, PeekedJob, PurgeTarget, QueueStats } from './types';
+
+export interface QueueOptions<T> {
+  /** payload codec; default 'json'. The workers of a queue must use the same one. */
+  codec?: Codec<T> | CodecName;
+  /** items per pipeline (round trip) in enqueueMany; default 1000 */
+  batchSize?: number;
+}
+
+export interface StatusOptions {
+  /** also fetch and decode the payload (STATUS ... WITHPAYLOAD); default false */
+  withPayload?: boolean;
+}
+
+export interface QueueEvents {
+  /** connection-level errors of the underlying ioredis connections (commands also reject) */
+  error: (err: Error) => void;
+}
+
+export class Queue<T = unknown, R = unknown> extends TypedEmitter<QueueEvents> {
+  /** the connection for non-blocking commands (exposed for advanced use) */
+  readonly redis: Redis;
+  readonly codec: Codec<T>;
+  private readonly batchSize: number;
+  private readonly ownsRedis: boolean;
+  private readonly source: ConnectionLike | undefined;
+  private readonly idleBlocking: Redis[] = [];
+  private readonly allBlocking = new Set<Redis>();
+  private closed = false;
+  /** rejecters of pending blocking calls, so close() settles them even mid-reconnect */
+  private readonly pendingBlocking = new Set<(err: Error) => void>();
+
+  /**
+   * @param connection broker address: a URL (`redis://host:7377`, `rediss://...`),
+   *   ioredis options, or an ioredis instance (used as is and not closed by
+   *   `close()`). Default: `process.env.RESQ_URL ?? 'redis://127.0.0.1:7377'`.
+   */
+  constructor(connection?: ConnectionLike, options: QueueOptions<T> = {}) {
+    super();
+    this.source = connection;
+    this.codec = resolveCodec(options.codec);
+    this.batchSize = intArg('batchSize', options.batchSize ?? 1000, 1);
+    if (isRedis(connection)) {
+      this.redis = connection;
+      this.ownsRedis = false;
+    } else {
+      this.redis = openConnection(connection);
+      this.ownsRedis = true;
+      this.redis.on('error', (err: Error) => this.emitError(err));
+    }
+  }
+
+  /** Enqueues one job; resolves with its id. */
+  async enqueue(queue: string, payload: T, options: EnqueueOptions = {}): Promise<string> {
+    const args: Arg[] = [queue, this.codec.encode(payload), ...enqueueArgs(options)];
+    if (options.block !== undefined) {
+      return this.withBlocking(async (conn) => replyString(await this.run(conn, 'ENQUEUE', args)));
+    }
+    return replyString(await this.run(this.redis, 'ENQUEUE', args));
+  }
+
+  /**
+   * Enqueues many jobs, pipelined: one round trip per `batchSize` items.
+   * `defaults` apply to every item (an item's own options win). Resolves with
+   * the ids in item order; if any item fails, rejects with BatchError carrying
+   * the ids of those that were enqueued.
+   */
+  async enqueueMany(queue: string, items: ReadonlyArray<EnqueueItem<T>>, defaults: EnqueueOptions = {}): Promise<string[]> {
+    const all = items.map((it) => {
+      const o = { ...defaults, ...it.options };
+      return { args: [queue, this.codec.encode(it.payload), ...enqueueArgs(o)], blocking: o.block !== undefined };
+    });
+    const ids: (string | null)[] = new Array(all.length).fill(null);
+    const errors: (ResqError | null)[] = new Array(all.length).fill(null);
+    for (let start = 0; start < all.length; start += this.batchSize) {
+      const batch = all.slice(start, start + this.batchSize);
+      const send = async (conn: Redis) => {
+        const p = conn.pipeline();
+        for (const b of batch) p.call('ENQUEUE', ...b.args);
+        return p.exec();
+      };
+      let results: [Error | null, unknown][] | null;
+      try {
+        results = batch.some((b) => b.blocking) ? await this.withBlocking(send) : await send(this.redis);
+      } catch (err) {
+        results = batch.map(() => [err as Error, null]);
+      }
+      let failed = false;
+      batch.forEach((_, i) => {
+        const [err, id] = results?.[i] ?? [new Error('no reply'), null];
+        if (err) { errors[start + i] = toResqError(err, 'ENQUEUE'); failed = true; } else ids[start + i] = String(id);
+      });
+      if (failed) throw new BatchError(ids, errors);
+    }
+    return ids as string[];
+  }
+
+  /** STATUS: the job as an object, or null for an unknown id. */
+  async status(id: string, options: StatusOptions = {}): Promise<JobStatus<T, R> | null> {
+    const args = options.withPayload ? [id, 'WITHPAYLOAD'] : [id];
+    return parseStatus<T, R>(await this.run(this.redis, 'STATUS', args), this.codec as Codec<unknown>);
+  }
+
+  /** CANCEL a ready or scheduled job: true if cancelled, false if it was in another state. NoJobError if unknown. */
+  async cancel(id: string): Promise<boolean> {
+    return replyNumber(await this.run(this.redis, 'CANCEL', [id])) === 1;
+  }
+
+  /**
+   * WAITJOB: waits until the job is final (completed, dead, cancelled) and
+   * resolves with its status; null on timeout, for an unknown id, or if the
+   * job was purged while waited on. `timeoutMs` 0 or absent waits forever.
+   * Runs on its own connection, so it does not hold up other calls.
+   */
+  async waitFor(id: string, timeoutMs = 0): Promise<JobStatus<T, R> | null> {
+    intArg('timeoutMs', timeoutMs);
+    return this.withBlocking(async (conn) =>
+      parseStatus<T, R>(await this.run(conn, 'WAITJOB', [id, 'BLOCK', timeoutMs]), this.codec as Codec<unknown>));
+  }
+
+  /** QSTATS as an object. */
+  async stats(queue: string): Promise<QueueStats> {
+    return parseStats(await this.run(this.redis, 'QSTATS', [queue]));
+  }
+
+  /** QUEUES: the names of all queues the broker knows. */
+  async queues(): Promise<string[]> {
+    const reply = await this.run(this.redis, 'QUEUES', []);
+    return (Array.isArray(reply) ? reply : []).map((q) => replyString(q));
+  }
+
+  /** QLEN: ready + scheduled + active jobs of the queue. */
+  async length(queue: string): Promise<number> {
+    return replyNumber(await this.run(this.redis, 'QLEN', [queue]));
+  }
+
+  /** PEEK: the next jobs CLAIM would hand out, without claiming them. */
+  async peek(queue: string, count = 1): Promise<PeekedJob<T>[]> {
+    const reply = await this.run(this.redis, 'PEEK', [queue, 'COUNT', intArg('count', count, 1)]);
+    return parseJobs(reply).map((j) => toPeeked<T>(j, this.codec as Codec<unknown>));
+  }
+
+  /** PAUSE: the queue accepts jobs but hands none out. */
+  async pause(queue: string): Promise<void> {
+    await this.run(this.redis, 'PAUSE', [queue]);
+  }
+
+  async resume(queue: string): Promise<void> {
+    await this.run(this.redis, 'RESUME', [queue]);
+  }
+
+  /** DLQ: dead jobs of the queue with their last error. */
+  async dlq(queue: string, count?: number): Promise<DeadJob<T>[]> {
+    const args: Arg[] = count === undefined ? [queue] : [queue, 'COUNT', intArg('count', count, 1)];
+    return parseJobs(await this.run(this.redis, 'DLQ', args)).map((j) => toDead<T>(j, this.codec as Codec<unknown>));
+  }
+
+  /** REQUEUE a dead or cancelled job: true if moved back to ready. NoJobError if unknown. */
+  async requeue(id: string): Promise<boolean> {
+    return replyNumber(await this.run(this.redis, 'REQUEUE', [id])) === 1;
+  }
+
+  /** REQUEUE queue ALL: every dead job of the queue back to ready; resolves with the count. */
+  async requeueAll(queue: string): Promise<number> {
+    return replyNumber(await this.run(this.redis, 'REQUEUE', [queue, 'ALL']));
+  }
+
+  /** PURGE: removes the queue's jobs in that state; resolves with the count. */
+  async purge(queue: string, what: PurgeTarget): Promise<number> {
+    return replyNumber(await this.run(this.redis, 'PURGE', [queue, purgeArg(what)]));
+  }
+
+  /** QCONFIG queue MAXLEN n (0 = unlimited). */
+  async setMaxLen(queue: string, maxLen: number): Promise<void> {
+    await this.run(this.redis, 'QCONFIG', [queue, 'MAXLEN', intArg('maxLen', maxLen)]);
+  }
+
+  /**
+   * Closes the connections this Queue opened (a Redis instance given to the
+   * constructor is left open). Pending blocking calls (waitFor, enqueue with
+   * block) reject with ConnectionError.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const err = new ConnectionError('CONNECTION', 'the Queue was closed');
+    for (const reject of this.pendingBlocking) reject(err);
+    this.pendingBlocking.clear();
+    for (const c of this.allBlocking) c.disconnect();
+    this.allBlocking.clear();
+    this.idleBlocking.length = 0;
+    if (this.ownsRedis) await closeConnection(this.redis);
+  }
+
+  private async run(conn: Redis, command: string, args: Arg[]): Promise<Raw> {
+    if (this.closed) throw new ConnectionError('CONNECTION', 'the Queue is closed', { command });
+    try {
+      // sendCommand, not callBuffer: callBuffer crashes ioredis 5.11's
+      // auto-pipelining, which a caller's own connection may have enabled
+      const cmd = new Command(command, args, { replyEncoding: null });
+      conn.sendCommand(cmd);
+      return await cmd.promise as Raw;
+    } catch (err) {
+      throw toResqError(err, command);
+    }
+  }
+
+  /** runs fn on an idle blocking connection (opening one if none is idle) */
+  private async withBlocking<X>(fn: (conn: Redis) => Promise<X>): Promise<X> {
+    if (this.closed) throw new ConnectionError('CONNECTION', 'the Queue is closed');
+    let conn = this.idleBlocking.pop();
+    if (!conn) {
+      conn = openConnection(this.source ?? undefined, { connectionName: 'resq-queue-blocking' });
+      conn.on('error', (err: Error) => this.emitError(err));
+      this.allBlocking.add(conn);
+    }
+    let reject!: (err: Error) => void;
+    const closed = new Promise<never>((_, rej) => { reject = rej; });
+    this.pendingBlocking.add(reject);
+    try {
+      // ioredis 5 can leave a command pending forever when the connection is
+      // closed while reconnecting; racing with close() guarantees settlement.
+      return await Promise.race([fn(conn), closed]);
+    } finally {
+      this.pendingBlocking.delete(reject);
+      if (!this.closed && conn.status !== 'end') this.idleBlocking.push(conn);
+    }
+  }
+}

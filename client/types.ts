@@ -1,0 +1,102 @@
+/** Public types shared by the producer and the worker. */
+
+export type Priority = 'high' | 'normal' | 'low';
+
+export type JobState = 'ready' | 'scheduled' | 'active' | 'completed' | 'dead' | 'cancelled';
+
+/** The final states: WAITJOB returns once a job reaches one of them. */
+export const FINAL_STATES: readonly JobState[] = ['completed', 'dead', 'cancelled'];
+
+/** Options of ENQUEUE. Every field is optional; the broker's config gives the defaults. */
+export interface EnqueueOptions {
+  /** PRIORITY; default 'normal' */
+  priority?: Priority;
+  /** DELAY: run no earlier than this many ms from now (not with `at`) */
+  delay?: number;
+  /** AT: run no earlier than this time (Date or unix ms; not with `delay`) */
+  at?: Date | number;
+  /** RETRIES: re-deliveries allowed after failures; default from the broker's config */
+  retries?: number;
+  /** BACKOFF base [MAX max]: retry k waits min(max, base * 2^(k-1)); default from config */
+  backoff?: { base: number; max?: number };
+  /** LEASE: visibility timeout of each delivery, ms; default from config (a Worker's `lease` overrides it) */
+  lease?: number;
+  /** TTL: the job becomes dead ('expired') if not completed within ms of its creation */
+  ttl?: number;
+  /** ID: client-chosen id; enqueueing an id that still exists returns it without creating a job */
+  id?: string;
+  /** BLOCK: when the queue is full, wait up to ms for room (0 = forever); without it a full queue throws FullError */
+  block?: number;
+}
+
+/** One item of `Queue.enqueueMany`. */
+export interface EnqueueItem<T> {
+  payload: T;
+  options?: EnqueueOptions;
+}
+
+/** STATUS / WAITJOB reply as an object. Times are unix ms; absent values are null. */
+export interface JobStatus<T = unknown, R = unknown> {
+  id: string;
+  queue: string;
+  state: JobState;
+  priority: Priority;
+  /** deliveries so far */
+  deliveries: number;
+  /** retries allowed (given at ENQUEUE) */
+  retries: number;
+  createdAt: number;
+  updatedAt: number;
+  /** when a scheduled job becomes ready */
+  runAt: number | null;
+  /** when the lease of an active job runs out */
+  leaseUntil: number | null;
+  lastError: string | null;
+  /** the ACK's RESULT, decoded with the Queue's codec */
+  result: R | null;
+  /** only with `withPayload`, decoded with the Queue's codec */
+  payload?: T;
+  /** fields the broker sent beyond the documented ones */
+  extra: Record<string, string | number | null>;
+}
+
+/** QSTATS reply as an object. */
+export interface QueueStats {
+  ready: number;
+  scheduled: number;
+  active: number;
+  completed: number;
+  dead: number;
+  cancelled: number;
+  readyHigh: number;
+  readyNormal: number;
+  readyLow: number;
+  paused: boolean;
+  /** 0 = unlimited */
+  maxLen: number;
+  /** totals since the broker started */
+  enqueued: number;
+  acked: number;
+  failed: number;
+  retried: number;
+  expiredLeases: number;
+  /** fields the broker sent beyond the documented ones */
+  extra: Record<string, string | number | null>;
+}
+
+/** A job as PEEK shows it (not claimed). */
+export interface PeekedJob<T = unknown> {
+  id: string;
+  queue: string;
+  payload: T;
+  /** deliveries so far (0 for a new job) */
+  deliveries: number;
+}
+
+/** A dead job as DLQ shows it. */
+export interface DeadJob<T = unknown> extends PeekedJob<T> {
+  lastError: string | null;
+}
+
+/** What PURGE removes: final states, or WAITING = the backlog (ready + scheduled). */
+export type PurgeTarget = 'dead' | 'completed' | 'cancelled' | 'all' | 'waiting';

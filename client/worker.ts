@@ -1,0 +1,434 @@
+/**
+ * The consumer side: a claim loop on its own connection feeding up to
+ * `concurrency` handlers, with heartbeats, ACK/NACK carrying DELIVERY, and a
+ * graceful close. See docs/sdk.md for the delivery semantics.
+ */
+import Redis from 'ioredis';
+import { Arg, intArg } from './args';
+import { BackoffFn } from './backoff';
+import { Codec, CodecName, resolveCodec } from './codecs';
+import { closeConnection, ConnectionLike, openConnection } from './connection';
+import { ConnectionError, DecodeError, NoJobError, NoRetryError, ResqError, StaleError, StateError, toResqError } from './errors';
+import { Job } from './job';
+import { parseJobs, Raw, RawJob, replyNumber, replyString } from './replies';
+import { TypedEmitter } from './typed-emitter';
+
+export type Processor<T, R> = (job: Job<T>) => Promise<R> | R;
+
+export interface WorkerOptions<T> {
+  /** broker address (see Queue); the worker opens two connections of its own from it. Default RESQ_URL or redis://127.0.0.1:7377 */
+  connection?: ConnectionLike;
+  /** handlers running at once; default 1. A finished job whose ACK/NACK is in transit holds no slot */
+  concurrency?: number;
+  /** lease of each delivery, sent as CLAIM ... LEASE; default 30000 ms (overrides the job's own LEASE) */
+  lease?: number;
+  /** CLAIM ... BLOCK ms: how long one claim waits for a job; default 2000. Also bounds how long close() waits for an idle claim. */
+  block?: number;
+  /** CLAIM ... COUNT: most jobs per claim; default = concurrency (never more than the free slots) */
+  batch?: number;
+  /** own retry delay: NACK ... DELAY backoff(attempt, err). Default: none, the job's BACKOFF (server policy) decides */
+  backoff?: BackoffFn;
+  /** TOUCH every this many ms while a handler runs; default lease / 2; false: no heartbeats */
+  heartbeat?: number | false;
+  /** start claiming at once; default true (else call run()) */
+  autorun?: boolean;
+  /** payload and result codec; must match the producer's. Default 'json' */
+  codec?: Codec<T> | CodecName;
+  /** pause after a failed CLAIM (broker unreachable, LOADING, ...); default 1000 ms */
+  retryDelay?: number;
+  /** time close() waits for running handlers when given no timeout; default 30000 ms */
+  closeTimeout?: number;
+}
+
+/** The state NACK reports. */
+export type NackState = 'scheduled' | 'ready' | 'dead';
+
+/** When the worker found out that it had lost a job's lease. */
+export type StalledDuring = 'touch' | 'ack' | 'nack';
+
+export interface WorkerEvents<T, R> {
+  /** a job was claimed and its handler started */
+  active: (job: Job<T>) => void;
+  /**
+   * the handler returned and ACK succeeded. `acked` is true when this ACK
+   * completed the job (`:1`), false when the broker already had it completed
+   * (`:0`: a resent ACK after a reconnect, or another worker finished it
+   * after this one's lease ran out).
+   */
+  completed: (job: Job<T>, result: R, acked: boolean) => void;
+  /** the handler threw (or the worker gave the job back at close) and NACK succeeded; `state` is the job's new state */
+  failed: (job: Job<T>, err: Error, state: NackState) => void;
+  /** the lease was lost (-STALE/-NOJOB on TOUCH, ACK or NACK): the outcome of this delivery was dropped */
+  stalled: (job: Job<T>, during: StalledDuring) => void;
+  /** connection errors, failed claims, unexpected replies; the worker keeps going */
+  error: (err: Error) => void;
+  /** a claim came back empty after the worker had had jobs: nothing ready in the queue */
+  drained: () => void;
+  /** close() finished */
+  closed: () => void;
+}
+
+interface Running<T> {
+  job: Job<T>;
+  abort: AbortController;
+  phase: 'running' | 'settling' | 'done';
+  /** the lease was lost; do not ACK/NACK */
+  lost: boolean;
+  /** close() gave up on the handler and returned the job */
+  abandoned: boolean;
+  heartbeat?: NodeJS.Timeout;
+  settled: Promise<void>;
+}
+
+const MAX_ERROR_LEN = 4096;
+/** extra time a CLAIM may take beyond its BLOCK before the claim connection is presumed dead and recycled */
+const CLAIM_WATCHDOG_GRACE = 15_000;
+
+export class Worker<T = unknown, R = unknown> extends TypedEmitter<WorkerEvents<T, R>> {
+  readonly queue: string;
+  readonly concurrency: number;
+  readonly lease: number;
+  readonly block: number;
+  readonly batch: number;
+  readonly heartbeat: number | false;
+  readonly codec: Codec<T>;
+  private readonly handler: Processor<T, R>;
+  private readonly backoff?: BackoffFn;
+  private readonly retryDelay: number;
+  private readonly closeTimeout: number;
+  /** blocking CLAIMs only */
+  private readonly claimConn: Redis;
+  /** ACK, NACK, TOUCH (auto-pipelined) */
+  private readonly cmdConn: Redis;
+  /** claimed jobs until their ACK/NACK is settled */
+  private readonly running = new Set<Running<T>>();
+  /** handlers running now: the concurrency slots (an ACK in transit holds none) */
+  private busy = 0;
+  private loopPromise?: Promise<void>;
+  private closePromise?: Promise<void>;
+  private closing = false;
+  /** close() is past its deadline: stop retrying ACK/NACK */
+  private forced = false;
+  private hadJobs = false;
+  private wakeUp: (() => void) | null = null;
+
+  constructor(queue: string, handler: Processor<T, R>, options: WorkerOptions<T> = {}) {
+    super();
+    this.queue = queue;
+    this.handler = handler;
+    this.concurrency = intArg('concurrency', options.concurrency ?? 1, 1);
+    this.lease = intArg('lease', options.lease ?? 30_000, 1);
+    this.block = intArg('block', options.block ?? 2000, 1);
+    this.batch = intArg('batch', options.batch ?? this.concurrency, 1);
+    this.heartbeat = options.heartbeat === false ? false : intArg('heartbeat', options.heartbeat ?? Math.max(1, Math.floor(this.lease / 2)), 1);
+    this.retryDelay = intArg('retryDelay', options.retryDelay ?? 1000);
+    this.closeTimeout = intArg('closeTimeout', options.closeTimeout ?? 30_000);
+    this.codec = resolveCodec(options.codec);
+    this.backoff = options.backoff;
+    // Commands wait across reconnects (maxRetriesPerRequest: null): an ACK
+    // issued while the broker restarts is sent once it is back. No client-side
+    // timeouts on CLAIM: a CLAIM rejected locally while the broker still
+    // serves it would hand jobs to nobody (they would wait for their lease).
+    this.claimConn = openConnection(options.connection, {
+      maxRetriesPerRequest: null, enableAutoPipelining: false, commandTimeout: undefined,
+      blockingTimeout: undefined, socketTimeout: undefined, connectionName: 'resq-worker-claim',
+    });
+    // (callBuffer must not be used on this connection: ioredis 5.11's
+    // auto-pipelining crashes on it; `call` is fine, replies here are not binary)
+    this.cmdConn = openConnection(options.connection, {
+      maxRetriesPerRequest: null, enableAutoPipelining: true, connectionName: 'resq-worker',
+    });
+    this.claimConn.on('error', (err: Error) => this.emitError(toResqError(err)));
+    this.cmdConn.on('error', (err: Error) => this.emitError(toResqError(err)));
+    if (options.autorun ?? true) setImmediate(() => { void this.run(); });
+  }
+
+  /** Starts the claim loop (if not started); resolves when the worker has stopped claiming. */
+  run(): Promise<void> {
+    if (this.closing) return Promise.resolve();
+    if (!this.loopPromise) this.loopPromise = this.loop();
+    return this.loopPromise;
+  }
+
+  /** jobs this worker holds now: handlers running, or their ACK/NACK not yet answered */
+  get activeCount(): number {
+    return this.running.size;
+  }
+
+  get isRunning(): boolean {
+    return this.loopPromise !== undefined && !this.closing;
+  }
+
+  /**
+   * Graceful stop: claims no more jobs, waits up to `timeoutMs` for running
+   * handlers (and for a CLAIM in flight, whose jobs are run too), then gives
+   * back the jobs whose handlers are still running with
+   * `NACK id DELAY 0 ERROR 'worker closed' DELIVERY d` (their `signal`
+   * aborts and their late results are dropped), and closes the connections.
+   * A given-back job counts a failed delivery, as a lease running out would.
+   */
+  close(timeoutMs: number = this.closeTimeout): Promise<void> {
+    if (!this.closePromise) this.closePromise = this.doClose(intArg('timeoutMs', timeoutMs));
+    return this.closePromise;
+  }
+
+  private async doClose(timeoutMs: number): Promise<void> {
+    this.closing = true;
+    this.wake();
+    const deadline = Date.now() + timeoutMs;
+    if (this.loopPromise) await raceDeadline(this.loopPromise, deadline);
+    // a CLAIM still blocked after the deadline is cut off: jobs the broker may
+    // hand to it come back after their lease (or at once with requeue-on-disconnect)
+    this.claimConn.disconnect();
+    await raceDeadline(Promise.all([...this.running].map((r) => r.settled)), deadline);
+    const giveBack: Promise<void>[] = [];
+    for (const r of this.running) {
+      if (r.phase === 'running') giveBack.push(this.abandon(r));
+    }
+    await raceDeadline(Promise.all(giveBack), Date.now() + 2000);
+    // ACK/NACKs already under way get a moment more; abandoned handlers are not waited for
+    const settling = [...this.running].filter((r) => r.phase === 'settling').map((r) => r.settled);
+    await raceDeadline(Promise.all(settling), Date.now() + 2000);
+    this.forced = true;
+    for (const r of this.running) this.stopHeartbeat(r);
+    await closeConnection(this.cmdConn);
+    this.emit('closed');
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.closing) {
+      await this.waitForSlot();
+      if (this.closing) break;
+      const count = Math.min(this.batch, this.concurrency - this.busy);
+      let jobs: RawJob[];
+      try {
+        jobs = await this.claim(count);
+      } catch (err) {
+        if (this.closing) break;
+        this.emitError(toResqError(err, 'CLAIM'));
+        await this.pause(this.retryDelay);
+        continue;
+      }
+      // jobs claimed are ours even if close() started meanwhile: run them
+      for (const j of jobs) this.start(j);
+      if (jobs.length > 0) this.hadJobs = true;
+      else if (this.hadJobs) { this.hadJobs = false; this.emitSafely('drained'); }
+    }
+  }
+
+  private async claim(count: number): Promise<RawJob[]> {
+    const p = this.claimConn.callBuffer('CLAIM', this.queue, 'COUNT', count, 'BLOCK', this.block, 'LEASE', this.lease);
+    // Watchdog for a half-open TCP connection: recycle the connection (ioredis
+    // resends the CLAIM on the new one) instead of rejecting the CLAIM locally.
+    const watchdog = setInterval(() => {
+      if (this.claimConn.status === 'ready') this.claimConn.disconnect(true);
+    }, this.block + CLAIM_WATCHDOG_GRACE);
+    try {
+      return parseJobs(await p as Raw);
+    } finally {
+      clearInterval(watchdog);
+    }
+  }
+
+  private start(raw: RawJob): void {
+    const abort = new AbortController();
+    const job = new Job<T>(raw.id, raw.queue, raw.payload, raw.deliveries, abort.signal, this.codec,
+      (j, ms) => this.touch(j, ms));
+    const r: Running<T> = { job, abort, phase: 'running', lost: false, abandoned: false, settled: Promise.resolve() };
+    this.running.add(r);
+    this.busy++;
+    this.scheduleHeartbeat(r);
+    this.emitSafely('active', job);
+    r.settled = (async () => {
+      let outcome: { ok: true; value: R } | { ok: false; err: Error };
+      try {
+        outcome = { ok: true, value: await this.handler(job) };
+      } catch (err) {
+        outcome = { ok: false, err: err instanceof Error ? err : new Error(String(err)) };
+      }
+      this.stopHeartbeat(r);
+      this.busy--;
+      this.wake(); // the slot is free while the ACK/NACK travels: the next CLAIM overlaps it
+      if (r.abandoned || r.lost) return;
+      r.phase = 'settling';
+      if (outcome.ok) await this.complete(r, outcome.value);
+      else await this.fail(r, outcome.err);
+    })().catch((err: unknown) => this.emitError(toResqError(err)))
+      .finally(() => {
+        r.phase = 'done';
+        this.running.delete(r);
+        this.wake();
+      });
+  }
+
+  /** emit where a throwing listener must not break the claim loop */
+  private emitSafely<K extends 'active' | 'drained'>(event: K, ...args: Parameters<WorkerEvents<T, R>[K]>): void {
+    try {
+      (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args);
+    } catch (err) {
+      this.emitError(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private async complete(r: Running<T>, result: R): Promise<void> {
+    const args: Arg[] = [r.job.rawId];
+    if (result !== undefined) {
+      let encoded: Buffer | string;
+      try {
+        encoded = (this.codec as Codec<unknown>).encode(result);
+      } catch (err) {
+        await this.fail(r, new Error(`cannot encode the result with the ${this.codec.name} codec: ${(err as Error).message}`));
+        return;
+      }
+      args.push('RESULT', encoded);
+    }
+    args.push('DELIVERY', r.job.delivery);
+    try {
+      const reply = replyNumber(await this.settle('ACK', args));
+      this.emit('completed', r.job, result, reply === 1);
+    } catch (err) {
+      this.onSettleError(r, err, 'ack');
+    }
+  }
+
+  private async fail(r: Running<T>, err: Error): Promise<void> {
+    const args: Arg[] = [r.job.rawId];
+    const noRetry = err instanceof NoRetryError || err instanceof DecodeError;
+    if (this.backoff && !noRetry) {
+      let delay: number;
+      try {
+        delay = Math.max(0, Math.round(this.backoff(r.job.delivery, err)));
+      } catch (e) {
+        this.emitError(new Error(`backoff function threw: ${(e as Error).message}`));
+        delay = NaN;
+      }
+      if (Number.isFinite(delay)) args.push('DELAY', delay);
+    }
+    args.push('ERROR', (err.message || err.name).slice(0, MAX_ERROR_LEN));
+    if (noRetry) args.push('NORETRY');
+    args.push('DELIVERY', r.job.delivery);
+    try {
+      const state = replyString(await this.settle('NACK', args)) as NackState;
+      this.emit('failed', r.job, err, state);
+    } catch (e) {
+      this.onSettleError(r, e, 'nack');
+    }
+  }
+
+  /** close() gave up on a running handler: give the job back at once */
+  private async abandon(r: Running<T>): Promise<void> {
+    r.abandoned = true;
+    this.stopHeartbeat(r);
+    r.abort.abort(new ResqError('CLOSED', 'the worker closed before the handler finished'));
+    const err = new Error('worker closed before the handler finished');
+    try {
+      const reply = await this.settle('NACK', [r.job.rawId, 'DELAY', 0, 'ERROR', err.message, 'DELIVERY', r.job.delivery]);
+      this.emit('failed', r.job, err, replyString(reply) as NackState);
+    } catch (e) {
+      this.onSettleError(r, e, 'nack');
+    }
+  }
+
+  private onSettleError(r: Running<T>, err: unknown, during: StalledDuring): void {
+    const e = toResqError(err);
+    if (e instanceof StaleError || e instanceof NoJobError || (during !== 'ack' && e instanceof StateError)) {
+      this.markLost(r, during);
+    } else {
+      this.emitError(e);
+    }
+  }
+
+  private markLost(r: Running<T>, during: StalledDuring): void {
+    if (r.lost) return;
+    r.lost = true;
+    this.stopHeartbeat(r);
+    if (!r.abort.signal.aborted) r.abort.abort(new StaleError('STALE', 'the lease of this job was lost'));
+    this.emit('stalled', r.job, during);
+  }
+
+  /**
+   * ACK/NACK with DELIVERY are idempotent enough to resend: a resent ACK
+   * replies :0 (already completed), a resent NACK -STALE. So a connection
+   * error (not a reply) is retried until the worker is force-closed.
+   */
+  private async settle(command: 'ACK' | 'NACK', args: Arg[]): Promise<Raw> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.cmdConn.call(command, ...args) as Raw;
+      } catch (err) {
+        const e = toResqError(err, command);
+        if (!(e instanceof ConnectionError) || this.forced || this.cmdConn.status === 'end') throw e;
+        await sleep(Math.min(2000, 50 * 2 ** attempt));
+      }
+    }
+  }
+
+  private async touch(job: Job<T>, leaseMs?: number): Promise<number> {
+    const args: Arg[] = [job.rawId, 'LEASE', intArg('leaseMs', leaseMs ?? this.lease, 1), 'DELIVERY', job.delivery];
+    try {
+      return replyNumber(await this.cmdConn.call('TOUCH', ...args) as Raw);
+    } catch (err) {
+      const e = toResqError(err, 'TOUCH');
+      const r = [...this.running].find((x) => x.job === job);
+      if (r && (e instanceof StaleError || e instanceof NoJobError || e instanceof StateError)) this.markLost(r, 'touch');
+      throw e;
+    }
+  }
+
+  private scheduleHeartbeat(r: Running<T>): void {
+    if (this.heartbeat === false) return;
+    r.heartbeat = setTimeout(() => {
+      r.heartbeat = undefined;
+      if (r.phase !== 'running' || r.lost || r.abandoned) return;
+      this.touch(r.job).then(
+        () => { if (r.phase === 'running' && !r.lost && !r.abandoned) this.scheduleHeartbeat(r); },
+        (err: ResqError) => {
+          if (r.lost || r.phase !== 'running') return;
+          this.emitError(err);
+          this.scheduleHeartbeat(r);
+        });
+    }, this.heartbeat);
+  }
+
+  private stopHeartbeat(r: Running<T>): void {
+    if (r.heartbeat) clearTimeout(r.heartbeat);
+    r.heartbeat = undefined;
+  }
+
+  private waitForSlot(): Promise<void> {
+    if (this.closing || this.busy < this.concurrency) return Promise.resolve();
+    return new Promise<void>((resolve) => { this.wakeUp = resolve; }).then(() => this.waitForSlot());
+  }
+
+  private wake(): void {
+    const w = this.wakeUp;
+    this.wakeUp = null;
+    if (w) w();
+  }
+
+  /** sleep that close() cuts short */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      const prev = this.wakeUp;
+      this.wakeUp = done;
+      function done() { clearTimeout(t); if (prev) prev(); resolve(); }
+    });
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** waits for p, but no later than the deadline (unix ms) */
+async function raceDeadline(p: Promise<unknown>, deadline: number): Promise<void> {
+  const ms = deadline - Date.now();
+  if (ms <= 0) return;
+  let t: NodeJS.Timeout | undefined;
+  await Promise.race([
+    p.then(() => undefined, () => undefined),
+    new Promise<void>((resolve) => { t = setTimeout(resolve, ms); }),
+  ]);
+  if (t) clearTimeout(t);
+}
