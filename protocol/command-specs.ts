@@ -108,6 +108,11 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
   spec('lastsave', 1, ['fast', 'loading'], 'server', '', 'Unix time (seconds) of the last successful snapshot.', 0),
   spec('shutdown', -1, ['admin', 'loading'], 'server', '[SAVE|NOSAVE]', 'Flushes the log, snapshots (unless NOSAVE) and exits.', 0),
   spec('time', 1, ['fast', 'loading'], 'server', '', 'Server time as [unix-seconds, microseconds].', 0),
+  spec('slowlog', -2, ['admin', 'loading'], 'server', 'GET [count] | LEN | RESET', 'Commands that ran longer than slowlog-slower-than microseconds.', 0, [
+    sub('slowlog', 'get', -2, ['admin', 'loading'], 'server', '[count]', 'The newest entries (default 10, -1 = all), each [id, unix-time, microseconds, [args], client-addr, client-name].'),
+    sub('slowlog', 'len', 2, ['admin', 'loading'], 'server', '', 'Number of entries.'),
+    sub('slowlog', 'reset', 2, ['admin', 'loading'], 'server', '', 'Removes every entry.'),
+  ]),
 ];
 
 const BY_NAME = new Map<string, CommandSpec>();

@@ -7,6 +7,8 @@ import { ClientConnection, ConnectionHost } from './net/client-connection';
 import { dispatch } from './commands/dispatcher';
 import { MemoryPersistence, Persistence } from './persistence/types';
 import { Logger } from './log';
+import { HttpServer, startHttp } from './http/http-server'; // [http/metrics]
+import { Slowlog } from './metrics/slowlog'; // [slowlog]
 import { CronScheduler } from './cron/cron-scheduler';
 
 export interface CommandStat {
@@ -68,6 +70,13 @@ export class Broker implements ConnectionHost {
     commands: new Map(),
   };
   port = 0;
+  /** [http/metrics] the HTTP listener (/metrics, /health, /ready, /v1) and its metrics; null when http-port is 0 */
+  http: HttpServer | null = null;
+  /** [slowlog] commands slower than slowlog-slower-than, filled by the dispatcher */
+  readonly slowlog = new Slowlog(
+    () => this.settings.int('slowlog-slower-than'),
+    () => this.settings.int('slowlog-max-len'),
+  );
   private nextClientId = 1;
   private readonly awaiting = new Set<ClientConnection>();
   private server: net.Server | null = null;
@@ -112,7 +121,11 @@ export class Broker implements ConnectionHost {
         this.port = (server.address() as net.AddressInfo).port;
         this.idleTimer = setInterval(() => this.closeIdleClients(), 1000);
         this.idleTimer.unref();
-        resolve(this.port);
+        // [http/metrics] the HTTP listener starts once RESP listens (http-port 0 = off)
+        void startHttp(this).then((http) => {
+          this.http = http;
+          resolve(this.port);
+        });
       });
     });
   }
@@ -174,6 +187,7 @@ export class Broker implements ConnectionHost {
 
   private releaseReplies(lsn: number): void {
     for (const c of this.awaiting) if (c.release(lsn)) this.awaiting.delete(c);
+    this.http?.releaseDurable(lsn); // [http] HTTP responses wait for the log too
   }
 
   // ---- stats ------------------------------------------------------------
@@ -205,6 +219,7 @@ export class Broker implements ConnectionHost {
     this.shuttingDown = (async () => {
       this.log('info', `shutting down (${why}, ${mode})`);
       this.server?.close();
+      this.http?.close(); // [http] stop accepting; requests in flight are released with the replies below
       if (this.idleTimer) clearInterval(this.idleTimer);
       this.engine.stop();
       this.cron.stop();

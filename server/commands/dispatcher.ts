@@ -8,9 +8,10 @@ import { QUEUE_HANDLERS } from './queue-commands';
 import { CONNECTION_HANDLERS } from './connection-commands';
 import { SERVER_HANDLERS } from './server-commands';
 import { CRON_HANDLERS } from './cron-commands';
+import { SLOWLOG_HANDLERS } from './slowlog-commands'; // [slowlog]
 
 /** handlers by spec name ("client|list" for subcommands); a test checks every spec has one */
-export const HANDLERS = new Map<string, Handler>([...JOB_HANDLERS, ...QUEUE_HANDLERS, ...CONNECTION_HANDLERS, ...SERVER_HANDLERS, ...CRON_HANDLERS]);
+export const HANDLERS = new Map<string, Handler>([...JOB_HANDLERS, ...QUEUE_HANDLERS, ...CONNECTION_HANDLERS, ...SERVER_HANDLERS, ...CRON_HANDLERS, ...SLOWLOG_HANDLERS]);
 
 function quoteArgs(args: string[]): string {
   return args
@@ -77,7 +78,9 @@ export function dispatch(b: Broker, conn: ClientConnection, args: string[]): voi
     }
   }
   stat.calls++;
-  stat.usec += (performance.now() - started) * 1000;
+  const usec = (performance.now() - started) * 1000;
+  stat.usec += usec;
+  b.slowlog.record(args, usec, conn.addr, conn.name); // [slowlog] one comparison unless over the threshold
 }
 
 function gateError(b: Broker, conn: ClientConnection, spec: CommandSpec): string | undefined {

@@ -65,6 +65,22 @@ export interface NackOptions {
   delivery?: number;
 }
 
+/**
+ * [metrics] Optional observer of live traffic (server/metrics): called on the
+ * live path only, never during start-up replay. Plain calls with numbers, so
+ * an implementation needs no per-job bookkeeping on the common path. Times
+ * are engine clock ms. While a job is active its updatedAt is the claim time
+ * until a TOUCH moves it, hence touching().
+ */
+export interface EngineMetrics {
+  /** a job is handed to a worker; waitMs = time since it became ready (enqueue, promotion, retry) */
+  claimed(job: Job, waitMs: number): void;
+  /** before a TOUCH of an active job is applied: job.updatedAt is still its claim time or its last touch */
+  touching(job: Job): void;
+  /** an active job was acknowledged at `at`; activeSince = its updatedAt before the ACK (claim time, or last TOUCH) */
+  acked(job: Job, activeSince: number, at: number): void;
+}
+
 /** Handle to cancel a parked (blocked) request: on timeout or when its connection closes. */
 export type Cancel = () => void;
 
@@ -87,6 +103,8 @@ export class Engine {
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
   private stopped = false;
+  /** [metrics] set by the HTTP/metrics layer when metrics are on; null = no calls at all */
+  metrics: EngineMetrics | null = null;
 
   constructor(
     public config: EngineConfig,
@@ -180,6 +198,7 @@ export class Engine {
       const job = q.ready[p].head!;
       const lease = req.lease ?? job.lease;
       const at = this.now();
+      this.metrics?.claimed(job, at - job.updatedAt); // [metrics] updatedAt = when it became ready
       this.commit({ type: 'claim', at, id: job.id, leaseUntil: at + lease, deliveryLease: lease });
       this.store.setOwner(job, req.owner);
       out.push(job);
@@ -196,7 +215,10 @@ export class Engine {
     const job = this.get(id);
     if (job.state === JobState.Completed) return 0;
     this.checkActive(job, delivery);
-    this.commit({ type: 'ack', at: this.now(), id, result });
+    const at = this.now();
+    const activeSince = job.updatedAt; // [metrics]
+    this.commit({ type: 'ack', at, id, result });
+    this.metrics?.acked(job, activeSince, at); // [metrics]
     this.settle();
     return 1;
   }
@@ -224,6 +246,7 @@ export class Engine {
     this.checkActive(job, delivery);
     const at = this.now();
     const leaseUntil = at + (lease ?? job.deliveryLease);
+    this.metrics?.touching(job); // [metrics]
     this.commit({ type: 'touch', at, id, leaseUntil });
     this.rearm();
     return leaseUntil;

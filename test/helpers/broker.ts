@@ -45,7 +45,8 @@ export async function startBroker(settings: Record<string, string> = {}, opts: S
   let out = '';
 
   const launch = (): Promise<void> => new Promise((resolve, reject) => {
-    const args = ['--port', String(port), '--dir', dir];
+    // no HTTP listener unless a test asks for one: test brokers would all race for port 7378
+    const args = ['--port', String(port), '--dir', dir, '--http-port', '0'];
     for (const [k, v] of Object.entries(current)) args.push(`--${k}`, v);
     args.push(...(opts.args ?? []));
     proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });

@@ -1,0 +1,188 @@
+import { expect } from 'chai';
+import * as fs from 'fs';
+import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
+import { loadSettings } from '../config/settings';
+import { Broker } from '../server/broker';
+import { Persistence } from '../server/persistence/types';
+import type { FsyncObserver } from '../server/metrics/broker-metrics';
+
+/**
+ * The HTTP gates that need a log we control: LOADING before the log is
+ * loaded, MISCONF while it cannot be written, and responses held until
+ * their records are durable. An in-process broker with a scripted log.
+ */
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** a log whose durability, writability and fsync reports the test decides */
+class ScriptedLog implements Persistence {
+  lastLsn = 0;
+  durableLsn = 0;
+  writable = true;
+  lastError: string | null = null;
+  lastSaveTime = 1_700_000_000;
+  observer: FsyncObserver | null = null;
+  private listeners: Array<(lsn: number) => void> = [];
+  append(): void {
+    this.lastLsn++;
+  }
+  onDurable(listener: (lsn: number) => void): void {
+    this.listeners.push(listener);
+  }
+  /** everything appended so far becomes durable */
+  sync(): void {
+    const batch = this.lastLsn - this.durableLsn;
+    this.durableLsn = this.lastLsn;
+    this.observer?.fsynced(2, batch, batch * 100);
+    for (const l of this.listeners) l(this.durableLsn);
+  }
+  setFsyncObserver(o: FsyncObserver): void {
+    this.observer = o;
+  }
+  async save(): Promise<void> {}
+  bgsave(): boolean {
+    return true;
+  }
+  async close(): Promise<void> {
+    this.sync();
+  }
+  info(): Array<[string, string | number]> {
+    return [
+      ['aof_enabled', 1],
+      ['log_size', 1234],
+      ['aof_last_write_status', this.writable ? 'ok' : 'err'],
+    ];
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('http: gates (in-process broker, scripted log)', function () {
+  this.timeout(10000);
+  let dir: string;
+  let broker: Broker;
+  let base: string;
+  const log = new ScriptedLog();
+
+  const enqueue = (queue: string, payload = 'x') =>
+    fetch(`${base}/v1/queues/${queue}/jobs`, { method: 'POST', body: JSON.stringify({ payload }) });
+  const json = async (res: Response) => (await res.json()) as { error: { code: string; message: string } } & Record<string, unknown>;
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resq-http-gates-'));
+    const port = await freePort();
+    const { settings } = loadSettings(['--port', '0', '--http-port', String(port), '--dir', dir], {});
+    broker = new Broker(settings, () => {}, () => {});
+    await broker.listen();
+    base = `http://127.0.0.1:${port}`;
+  });
+  after(async () => {
+    await broker.shutdown('nosave', 'test');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('while loading: /health 200, /ready 503 with the reason, /v1 503 LOADING', async () => {
+    expect((await fetch(`${base}/health`)).status).to.equal(200);
+    const ready = await fetch(`${base}/ready`);
+    expect(ready.status).to.equal(503);
+    expect((await json(ready)).reason).to.match(/^loading/);
+    for (const res of [await enqueue('g'), await fetch(`${base}/v1/queues`)]) {
+      expect(res.status).to.equal(503);
+      expect(res.headers.get('retry-after')).to.equal('1');
+      expect((await json(res)).error.code).to.equal('LOADING');
+    }
+    expect(await (await fetch(`${base}/metrics`)).text()).to.match(/^resq_loading 1$/m);
+  });
+
+  it('once loaded: /ready 200', async () => {
+    broker.attachPersistence(log);
+    broker.finishLoading();
+    const ready = await fetch(`${base}/ready`);
+    expect(ready.status).to.equal(200);
+    expect(await ready.json()).to.deep.equal({ status: 'ok' });
+  });
+
+  it('a write is answered only once its record is durable', async () => {
+    let settled = false;
+    const pending = enqueue('durable-q').then((r) => {
+      settled = true;
+      return r;
+    });
+    await sleep(150);
+    expect(log.lastLsn).to.be.greaterThan(log.durableLsn);
+    expect(settled, 'answered before the record was durable').to.equal(false);
+    // a read after it reports state that is not durable yet: it waits too
+    let readSettled = false;
+    const read = fetch(`${base}/v1/queues/durable-q`).then((r) => {
+      readSettled = true;
+      return r;
+    });
+    await sleep(50);
+    expect(readSettled).to.equal(false);
+    log.sync();
+    const res = await pending;
+    expect(res.status).to.equal(201);
+    expect((await json(await read)).ready).to.equal(1);
+  });
+
+  it('fsyncs the log reports become the fsync and group-commit histograms', async () => {
+    await sleep(1100); // the metrics pick up the new log within a second
+    const p1 = enqueue('batch-q', 'a');
+    const p2 = enqueue('batch-q', 'b');
+    await sleep(100);
+    log.sync();
+    await Promise.all([p1, p2]);
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).to.match(/^resq_log_fsync_seconds_count [1-9]/m);
+    expect(text).to.match(/^resq_log_group_commit_records_bucket\{le="4"\} [1-9]/m);
+    expect(text).to.match(/^resq_persistence\{field="log_size"\} 1234$/m);
+    expect(text).to.not.match(/field="aof_last_write_status"/);
+    expect(text).to.match(/^resq_last_snapshot_timestamp_seconds 1700000000$/m);
+  });
+
+  it('while the log cannot be written: writes 503 MISCONF, reads served, /ready 503', async () => {
+    log.writable = false;
+    log.lastError = 'ENOSPC: no space left on device';
+    try {
+      const res = await enqueue('misconf-q');
+      expect(res.status).to.equal(503);
+      const body = await json(res);
+      expect(body.error.code).to.equal('MISCONF');
+      expect(body.error.message).to.include('ENOSPC');
+      const cancel = await fetch(`${base}/v1/jobs/1/cancel`, { method: 'POST' });
+      expect((await json(cancel)).error.code).to.equal('MISCONF');
+      expect((await fetch(`${base}/v1/queues`)).status).to.equal(200);
+      const ready = await fetch(`${base}/ready`);
+      expect(ready.status).to.equal(503);
+      expect((await json(ready)).reason).to.match(/^log not writable: ENOSPC/);
+      expect(await (await fetch(`${base}/metrics`)).text()).to.match(/^resq_log_writable 0$/m);
+    } finally {
+      log.writable = true;
+      log.lastError = null;
+    }
+    const after = enqueue('misconf-q');
+    setTimeout(() => log.sync(), 50);
+    expect((await after).status).to.equal(201);
+  });
+
+  it('shutdown answers a write still waiting for the log, then stops listening', async () => {
+    const pending = enqueue('shutdown-q');
+    await sleep(100);
+    await broker.shutdown('nosave', 'test');
+    expect((await pending).status).to.equal(201);
+    let refused = false;
+    await fetch(`${base}/health`).catch(() => (refused = true));
+    expect(refused).to.equal(true);
+  });
+});

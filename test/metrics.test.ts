@@ -1,0 +1,215 @@
+import { expect } from 'chai';
+import * as net from 'net';
+import Redis from 'ioredis';
+import { BrokerProcess, startBroker } from './helpers/broker';
+import { Clients, cmd, sleep } from './helpers/util';
+
+/** /metrics, /health, /ready and INFO commandstats of a real broker, driven through ioredis. */
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** the value of one sample line (exact name and labels as printed), or undefined */
+function sample(text: string, series: string): number | undefined {
+  for (const line of text.split('\n')) {
+    if (line.startsWith(series + ' ')) return Number(line.slice(series.length + 1));
+  }
+  return undefined;
+}
+
+describe('metrics: /metrics, /health, /ready', function () {
+  this.timeout(15000);
+  let broker: BrokerProcess;
+  let base = '';
+  const clients = new Clients(() => broker.port);
+  let r: Redis;
+
+  const scrape = async () => {
+    const res = await fetch(`${base}/metrics`);
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('content-type')).to.match(/^text\/plain; version=0\.0\.4/);
+    return res.text();
+  };
+
+  before(async () => {
+    const port = await freePort();
+    broker = await startBroker({ 'http-port': String(port) });
+    base = `http://127.0.0.1:${port}`;
+    r = clients.make();
+  });
+  after(async () => {
+    clients.closeAll();
+    await broker.cleanup();
+  });
+
+  it('logs the HTTP port at start', () => {
+    expect(broker.output()).to.match(/http listening on 127\.0\.0\.1:\d+/);
+  });
+
+  it('/health and /ready are 200 once the broker is ready', async () => {
+    const health = await fetch(`${base}/health`);
+    expect(health.status).to.equal(200);
+    expect(await health.json()).to.deep.equal({ status: 'ok' });
+    const ready = await fetch(`${base}/ready`);
+    expect(ready.status).to.equal(200);
+    expect(await ready.json()).to.deep.equal({ status: 'ok' });
+    expect((await fetch(`${base}/health`, { method: 'HEAD' })).status).to.equal(200);
+  });
+
+  it('per-queue series after ENQUEUE / CLAIM / ACK / NACK', async () => {
+    const q = 'metrics-q';
+    for (let i = 0; i < 4; i++) await cmd(r, 'ENQUEUE', q, `p${i}`, 'PRIORITY', i === 0 ? 'high' : 'low', 'RETRIES', 0);
+    await cmd(r, 'ENQUEUE', q, 'later', 'DELAY', 60_000);
+    const claimed = (await cmd(r, 'CLAIM', q, 'COUNT', 3)) as Array<[string]>;
+    await sleep(20);
+    expect(await cmd(r, 'ACK', claimed[0][0])).to.equal(1);
+    expect(await cmd(r, 'ACK', claimed[1][0])).to.equal(1);
+    expect(await cmd(r, 'NACK', claimed[2][0])).to.equal('dead');
+
+    const text = await scrape();
+    const l = `queue="${q}"`;
+    expect(sample(text, `resq_queue_enqueued_total{${l}}`)).to.equal(5);
+    expect(sample(text, `resq_queue_claimed_total{${l}}`)).to.equal(3);
+    expect(sample(text, `resq_queue_completed_total{${l}}`)).to.equal(2);
+    expect(sample(text, `resq_queue_failed_total{${l}}`)).to.equal(1);
+    expect(sample(text, `resq_queue_dead_total{${l}}`)).to.equal(1);
+    expect(sample(text, `resq_queue_retried_total{${l}}`)).to.equal(0);
+    expect(sample(text, `resq_queue_expired_leases_total{${l}}`)).to.equal(0);
+    expect(sample(text, `resq_queue_jobs{${l},state="ready"}`)).to.equal(1);
+    expect(sample(text, `resq_queue_jobs{${l},state="scheduled"}`)).to.equal(1);
+    expect(sample(text, `resq_queue_jobs{${l},state="active"}`)).to.equal(0);
+    expect(sample(text, `resq_queue_jobs{${l},state="completed"}`)).to.equal(2);
+    expect(sample(text, `resq_queue_jobs{${l},state="dead"}`)).to.equal(1);
+    expect(sample(text, `resq_queue_ready_jobs{${l},priority="low"}`)).to.equal(1);
+    expect(sample(text, `resq_queue_ready_jobs{${l},priority="high"}`)).to.equal(0);
+    expect(sample(text, `resq_queue_paused{${l}}`)).to.equal(0);
+
+    // histograms: one wait observation per claimed job, one processing observation per ACK
+    expect(sample(text, `resq_queue_wait_seconds_count{${l}}`)).to.equal(3);
+    expect(sample(text, `resq_queue_wait_seconds_bucket{${l},le="+Inf"}`)).to.equal(3);
+    expect(sample(text, `resq_queue_processing_seconds_count{${l}}`)).to.equal(2);
+    const processed = sample(text, `resq_queue_processing_seconds_sum{${l}}`)!;
+    expect(processed).to.be.greaterThan(0.015).and.lessThan(5);
+    // buckets are cumulative and end at the count
+    const buckets = text
+      .split('\n')
+      .filter((line) => line.startsWith(`resq_queue_wait_seconds_bucket{${l},`))
+      .map((line) => Number(line.split(' ')[1]));
+    expect(buckets.length).to.be.greaterThan(5);
+    for (let i = 1; i < buckets.length; i++) expect(buckets[i]).to.be.at.least(buckets[i - 1]);
+    expect(buckets[buckets.length - 1]).to.equal(3);
+    expect(text).to.include('# TYPE resq_queue_wait_seconds histogram');
+    expect(text).to.include('# TYPE resq_queue_enqueued_total counter');
+  });
+
+  it('processing time runs from the claim, also when TOUCH heartbeats came in between', async () => {
+    const q = 'metrics-touch-q';
+    const id = (await cmd(r, 'ENQUEUE', q, 'x')) as string;
+    await cmd(r, 'CLAIM', q);
+    await sleep(250);
+    await cmd(r, 'TOUCH', id);
+    await sleep(250);
+    await cmd(r, 'TOUCH', id);
+    await sleep(50);
+    await cmd(r, 'ACK', id);
+    const text = await scrape();
+    expect(sample(text, `resq_queue_processing_seconds_count{queue="${q}"}`)).to.equal(1);
+    expect(sample(text, `resq_queue_processing_seconds_sum{queue="${q}"}`)).to.be.at.least(0.54);
+    expect(sample(text, `resq_queue_processing_seconds_bucket{queue="${q}",le="0.5"}`)).to.equal(0);
+    expect(sample(text, `resq_queue_processing_seconds_bucket{queue="${q}",le="1"}`)).to.equal(1);
+  });
+
+  it('a queue name is a UTF-8 label value, escaped as Prometheus wants', async () => {
+    await cmd(r, 'ENQUEUE', 'métriques "q"\\1', 'x');
+    const text = await scrape();
+    expect(sample(text, 'resq_queue_enqueued_total{queue="métriques \\"q\\"\\\\1"}')).to.equal(1);
+  });
+
+  it('server series: connections, commands, per-command calls, memory, persistence', async () => {
+    await cmd(r, 'PING');
+    const text = await scrape();
+    expect(sample(text, 'resq_connected_clients')).to.be.at.least(1);
+    expect(sample(text, 'resq_connections_received_total')).to.be.at.least(1);
+    expect(sample(text, 'resq_commands_processed_total')).to.be.at.least(10);
+    expect(sample(text, 'resq_command_calls_total{command="enqueue"}')).to.equal(7);
+    expect(sample(text, 'resq_command_calls_total{command="claim"}')).to.equal(2);
+    expect(sample(text, 'resq_command_calls_total{command="touch"}')).to.equal(2);
+    expect(sample(text, 'resq_command_duration_seconds_total{command="enqueue"}')).to.be.greaterThan(0);
+    expect(sample(text, 'resq_jobs')).to.equal(7);
+    expect(sample(text, 'resq_loading')).to.equal(0);
+    expect(sample(text, 'resq_log_writable')).to.equal(1);
+    expect(sample(text, 'resq_last_snapshot_timestamp_seconds')).to.be.a('number');
+    expect(sample(text, 'process_resident_memory_bytes')).to.be.greaterThan(1e6);
+    expect(sample(text, 'nodejs_heap_size_used_bytes')).to.be.greaterThan(1e5);
+    expect(text).to.match(/^resq_persistence\{field="[a-z_]+"\} -?[\d.e+]+$/m);
+  });
+
+  it('commands per second reflects the last second of traffic', async () => {
+    const p = r.pipeline();
+    for (let i = 0; i < 500; i++) p.call('PING');
+    await p.exec();
+    await sleep(1100);
+    const rate = sample(await scrape(), 'resq_commands_per_second')!;
+    expect(rate).to.be.a('number').and.at.least(0);
+  });
+
+  it('HTTP requests are counted by route and status', async () => {
+    await fetch(`${base}/v1/jobs/none`);
+    const text = await scrape();
+    expect(sample(text, 'resq_http_requests_total{route="/v1/jobs/{id}",method="GET",status="404"}')).to.equal(1);
+    expect(sample(text, 'resq_http_requests_total{route="/health",method="GET",status="200"}')).to.be.at.least(1);
+  });
+
+  it('INFO commandstats: calls and usec per command, Redis form', async () => {
+    const info = (await cmd(r, 'INFO', 'commandstats')) as string;
+    expect(info).to.match(/^# Commandstats\r?$/m);
+    expect(info).to.match(/^cmdstat_enqueue:calls=7,usec=\d+,usec_per_call=\d+\.\d\d,rejected_calls=0,failed_calls=0\r?$/m);
+    expect(info).to.match(/^cmdstat_ack:calls=3,/m);
+    const all = (await cmd(r, 'INFO', 'all')) as string;
+    for (const section of ['Memory', 'Persistence', 'Commandstats', 'Queues']) expect(all).to.include(`# ${section}`);
+  });
+
+  it('CONFIG RESETSTAT resets the counters (Prometheus sees a counter reset)', async () => {
+    await cmd(r, 'CONFIG', 'RESETSTAT');
+    const text = await scrape();
+    expect(sample(text, 'resq_queue_enqueued_total{queue="metrics-q"}')).to.equal(0);
+    expect(sample(text, 'resq_command_calls_total{command="enqueue"}')).to.equal(undefined);
+  });
+});
+
+describe('metrics: the HTTP listener setting', function () {
+  this.timeout(15000);
+
+  it('http-port 0 turns the listener (and the metrics hook) off', async () => {
+    const broker = await startBroker({ 'http-port': '0' });
+    try {
+      expect(broker.output()).to.not.match(/http listening/);
+    } finally {
+      await broker.cleanup();
+    }
+  });
+
+  it('an HTTP port in use is logged as an error; RESP keeps serving', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as net.AddressInfo).port;
+    const broker = await startBroker({ 'http-port': String(port) });
+    const clients = new Clients(() => broker.port);
+    try {
+      expect(broker.output()).to.match(/http listener disabled: cannot listen on 127\.0\.0\.1:\d+: port already in use/);
+      expect(await cmd(clients.make(), 'PING')).to.equal('PONG');
+    } finally {
+      clients.closeAll();
+      await broker.cleanup();
+      blocker.close();
+    }
+  });
+});
