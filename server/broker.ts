@@ -185,6 +185,34 @@ export class Broker implements ConnectionHost {
     this.engine.releaseOwner(conn.id);
   }
 
+  /**
+   * Protocol errors are logged as bursts, at most one line per 10 s with the
+   * count and the last example, so a misbehaving client cannot flood the log.
+   */
+  clientError(conn: ClientConnection, message: string): void {
+    const burst = this.errorBurst;
+    if (burst.timer) {
+      burst.count++;
+      burst.last = `${conn.addr}: ${message}`;
+      return;
+    }
+    this.log('warn', `client error: ${conn.addr}: protocol error: ${message}`);
+    const flush = () => {
+      if (burst.count === 0) {
+        burst.timer = null;
+        return;
+      }
+      this.log('warn', `client errors: ${burst.count} more protocol error(s) in 10 s, the last from ${burst.last}`);
+      burst.count = 0;
+      burst.timer = setTimeout(flush, 10_000);
+      burst.timer.unref();
+    };
+    burst.timer = setTimeout(flush, 10_000);
+    burst.timer.unref();
+  }
+
+  private readonly errorBurst: { count: number; last: string; timer: NodeJS.Timeout | null } = { count: 0, last: '', timer: null };
+
   private releaseReplies(lsn: number): void {
     for (const c of this.awaiting) if (c.release(lsn)) this.awaiting.delete(c);
     this.http?.releaseDurable(lsn); // [http] HTTP responses wait for the log too

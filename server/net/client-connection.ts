@@ -15,6 +15,8 @@ export interface ConnectionHost {
   /** the connection holds replies waiting for durableLsn to pass their LSN */
   awaitDurable(conn: ClientConnection): void;
   closed(conn: ClientConnection): void;
+  /** a protocol error closed this client (for the error-burst log) */
+  clientError(conn: ClientConnection, message: string): void;
 }
 
 interface GatedReply {
@@ -100,6 +102,7 @@ export class ClientConnection {
       if (!(e instanceof ProtocolError)) throw e;
       this.runRequests(); // requests before the bad bytes still get their replies, in order
       this.writer.error(`ERR Protocol error: ${e.message}`);
+      this.host.clientError(this, e.message);
       this.closeAfterReplies();
       this.flush();
       return;
