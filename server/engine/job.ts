@@ -59,8 +59,8 @@ export class Job {
   finishedAt = 0;
   lastError: Bytes | null = null;
   result: Bytes | null = null;
-  /** persistence: 1 + this job's place in a running snapshot that has not written it yet; 0 otherwise (not persisted) */
-  snapshotMark = 0;
+  /** persistence: the last snapshot epoch that wrote (or excluded) this job; a running snapshot writes jobs below its epoch (not persisted) */
+  snapshotEpoch = 0;
 
   constructor(
     readonly id: Bytes,

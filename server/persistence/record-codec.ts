@@ -1,0 +1,294 @@
+import * as zlib from 'zlib';
+import { Packr, RESERVE_START_SPACE, Unpackr } from 'msgpackr';
+import { LogRecord, RecordType } from '../engine/records';
+import { FastReader, Interner } from './fast-reader';
+
+/**
+ * Log records <-> bytes.
+ *
+ * Frame: [u32le body length][u32le CRC32 of the body][body]. The same frames
+ * are used in log segments and snapshots.
+ *
+ * Body: a msgpack array [typeCode, ...fields], the fields in the fixed order
+ * of the table below. The table is our "shared structure": it is fixed at
+ * compile time, so field names never go to disk and no msgpackr structure
+ * definitions need persisting (useRecords is off; a record is a plain array).
+ * A new field goes at the END of its type's list (old frames then decode with
+ * it missing), a new record type gets a new code; codes are never reused.
+ *
+ * Byte strings (ids, queue names, payloads, results, errors: JS strings with
+ * char codes 0..255) are written as msgpack `bin` from Buffer.from(s,
+ * 'latin1') and read back with latin1: raw bytes, never base64 or JSON.
+ */
+
+export const FRAME_HEADER = 8;
+/** a body longer than this is taken as a damaged length field */
+export const MAX_BODY = 0x7fff_ffff;
+
+export const enum Kind {
+  Bytes,
+  BytesOrNull,
+  Num,
+  NumOrNull,
+  Str,
+  Bool,
+  BytesList,
+}
+
+type FieldSpec = readonly [name: string, kind: Kind, missing?: unknown];
+
+interface TypeSpec {
+  readonly code: number;
+  readonly fields: readonly FieldSpec[];
+}
+
+/**
+ * type -> code and fields. Codes 1..63 are log records; 64.. are snapshot
+ * frames (snapshot-codec.ts). A field added later goes at the end with the
+ * value an older frame without it decodes to (the third element).
+ */
+const TABLE = {
+  enqueue: {
+    code: 1,
+    fields: [
+      ['at', Kind.Num],
+      ['id', Kind.Bytes],
+      ['seq', Kind.Num],
+      ['queue', Kind.Bytes],
+      ['payload', Kind.Bytes],
+      ['priority', Kind.Num],
+      ['runAt', Kind.Num],
+      ['retries', Kind.Num],
+      ['backoffBase', Kind.Num],
+      ['backoffMax', Kind.Num],
+      ['lease', Kind.Num],
+      ['expiresAt', Kind.Num],
+    ],
+  },
+  claim: { code: 2, fields: [['at', Kind.Num], ['id', Kind.Bytes], ['leaseUntil', Kind.Num], ['deliveryLease', Kind.Num]] },
+  ack: { code: 3, fields: [['at', Kind.Num], ['id', Kind.Bytes], ['result', Kind.BytesOrNull]] },
+  nack: { code: 4, fields: [['at', Kind.Num], ['id', Kind.Bytes], ['to', Kind.Num], ['runAt', Kind.Num], ['error', Kind.BytesOrNull]] },
+  touch: { code: 5, fields: [['at', Kind.Num], ['id', Kind.Bytes], ['leaseUntil', Kind.Num]] },
+  'lease-lost': { code: 6, fields: [['at', Kind.Num], ['id', Kind.Bytes], ['to', Kind.Num], ['reason', Kind.Str]] },
+  'ttl-expired': { code: 7, fields: [['at', Kind.Num], ['id', Kind.Bytes]] },
+  cancel: { code: 8, fields: [['at', Kind.Num], ['id', Kind.Bytes]] },
+  requeue: { code: 9, fields: [['at', Kind.Num], ['id', Kind.Bytes]] },
+  purge: { code: 10, fields: [['at', Kind.Num], ['queue', Kind.Bytes], ['what', Kind.Str]] },
+  'queue-config': { code: 11, fields: [['at', Kind.Num], ['queue', Kind.Bytes], ['maxlen', Kind.NumOrNull], ['paused', Kind.Bool]] },
+  'cron-set': {
+    code: 12,
+    fields: [
+      ['at', Kind.Num],
+      ['name', Kind.Bytes],
+      ['expression', Kind.Str],
+      ['timezone', Kind.Str],
+      ['queue', Kind.Bytes],
+      ['payload', Kind.Bytes],
+      ['options', Kind.BytesList],
+      ['nextRunAt', Kind.Num, 0],
+    ],
+  },
+  'cron-del': { code: 13, fields: [['at', Kind.Num], ['name', Kind.Bytes]] },
+  'cron-run': { code: 14, fields: [['at', Kind.Num], ['name', Kind.Bytes], ['nextRunAt', Kind.Num]] },
+} as const;
+
+// Compile-time check that the table names every field of every record type:
+// a field added to a record in records.ts without a place here fails the build
+// with its name, instead of being silently dropped from the log.
+type FieldsOf<T extends RecordType> = Exclude<keyof Extract<LogRecord, { type: T }>, 'type'>;
+type Unlisted = { [T in RecordType]: Exclude<FieldsOf<T>, (typeof TABLE)[T]['fields'][number][0]> }[RecordType];
+const everyFieldListed: [Unlisted] extends [never] ? true : { unlistedField: Unlisted } = true;
+void everyFieldListed;
+
+export const RECORD_TYPES: { readonly [T in RecordType]: TypeSpec } = TABLE;
+
+const BY_CODE: Array<{ type: RecordType; fields: readonly FieldSpec[]; required: number } | undefined> = [];
+for (const [type, spec] of Object.entries(RECORD_TYPES)) {
+  let required = spec.fields.length;
+  while (required > 0 && spec.fields[required - 1].length > 2) required--;
+  BY_CODE[spec.code] = { type: type as RecordType, fields: spec.fields, required };
+}
+
+export const LOG_CODE_LIMIT = 64;
+
+export class CodecError extends Error {}
+
+// ---- values -------------------------------------------------------------
+
+export function encodeValue(v: unknown, kind: Kind): unknown {
+  switch (kind) {
+    case Kind.Bytes:
+      return Buffer.from(v as string, 'latin1');
+    case Kind.BytesOrNull:
+      return v === null || v === undefined ? null : Buffer.from(v as string, 'latin1');
+    case Kind.BytesList:
+      return (v as string[]).map((s) => Buffer.from(s, 'latin1'));
+    default:
+      return v;
+  }
+}
+
+function latin1(v: unknown): string {
+  if (!(v instanceof Uint8Array)) throw new CodecError('expected bytes');
+  return (Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength)).toString('latin1');
+}
+
+export function decodeValue(v: unknown, kind: Kind): unknown {
+  switch (kind) {
+    case Kind.Bytes:
+      return latin1(v);
+    case Kind.BytesOrNull:
+      return v === null ? null : latin1(v);
+    case Kind.Num:
+      if (typeof v !== 'number') throw new CodecError('expected a number');
+      return v;
+    case Kind.NumOrNull:
+      if (v !== null && typeof v !== 'number') throw new CodecError('expected a number or nil');
+      return v;
+    case Kind.Str:
+      if (typeof v !== 'string') throw new CodecError('expected a string');
+      return v;
+    case Kind.Bool:
+      if (typeof v !== 'boolean') throw new CodecError('expected a boolean');
+      return v;
+    case Kind.BytesList:
+      if (!Array.isArray(v)) throw new CodecError('expected a list');
+      return v.map(latin1);
+  }
+}
+
+// ---- frames -------------------------------------------------------------
+
+const packr = new Packr({ useRecords: false, variableMapSize: true });
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
+
+/** one frame for a positional body (header filled in, CRC computed) */
+export function encodeFrame(body: unknown[]): Buffer {
+  // msgpackr reserves the 8 header bytes in front of the body: no copy
+  const buf = packr.pack(body, RESERVE_START_SPACE | FRAME_HEADER);
+  const len = buf.length - FRAME_HEADER;
+  buf.writeUInt32LE(len, 0);
+  buf.writeUInt32LE(zlib.crc32(buf.subarray(FRAME_HEADER)), 4);
+  return buf;
+}
+
+export function encodeRecord(rec: LogRecord): Buffer {
+  const spec = RECORD_TYPES[rec.type];
+  if (!spec) throw new CodecError(`unknown record type ${String(rec.type)}`);
+  const fields = spec.fields;
+  const body: unknown[] = new Array(fields.length + 1);
+  body[0] = spec.code;
+  const r = rec as unknown as Record<string, unknown>;
+  for (let i = 0; i < fields.length; i++) body[i + 1] = encodeValue(r[fields[i][0]], fields[i][1]);
+  return encodeFrame(body);
+}
+
+/** the positional array of a body; throws CodecError when it does not decode */
+export function decodeBody(buf: Buffer, start: number, end: number): unknown[] {
+  let v: unknown;
+  try {
+    v = unpackr.unpack(buf, { start, end });
+  } catch (e) {
+    throw new CodecError(`undecodable body (${(e as Error).message})`);
+  }
+  if (!Array.isArray(v) || typeof v[0] !== 'number') throw new CodecError('body is not a typed array');
+  return v;
+}
+
+/** a log record from a decoded body */
+export function recordFromBody(body: unknown[]): LogRecord {
+  const spec = BY_CODE[body[0] as number];
+  if (!spec) throw new CodecError(`unknown record type code ${String(body[0])}`);
+  const fields = spec.fields;
+  const n = body.length - 1;
+  if (n < spec.required || n > fields.length) throw new CodecError(`${spec.type} record with ${n} fields, expected ${fields.length}`);
+  const rec: Record<string, unknown> = { type: spec.type };
+  for (let i = 0; i < fields.length; i++) {
+    if (i >= n) {
+      rec[fields[i][0]] = fields[i][2];
+      continue;
+    }
+    try {
+      rec[fields[i][0]] = decodeValue(body[i + 1], fields[i][1]);
+    } catch (e) {
+      throw new CodecError(`${spec.type}.${fields[i][0]}: ${(e as Error).message}`);
+    }
+  }
+  return rec as unknown as LogRecord;
+}
+
+const reader = new FastReader();
+const queueNames = new Interner();
+
+/** a record from a frame body: the fast reader, or msgpackr (which also names what is wrong) */
+export function decodeRecord(buf: Buffer, start: number, end: number): LogRecord {
+  return fastRecord(buf, start, end) ?? recordFromBody(decodeBody(buf, start, end));
+}
+
+function fastRecord(buf: Buffer, start: number, end: number): LogRecord | null {
+  const head = reader.start(buf, start, end);
+  if (!head) return null;
+  const spec = BY_CODE[head.code];
+  if (!spec) return null;
+  const n = head.length - 1;
+  const fields = spec.fields;
+  if (n < spec.required || n > fields.length) return null;
+  const rec: Record<string, unknown> = { type: spec.type };
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i];
+    if (i >= n) {
+      rec[f[0]] = f[2];
+      continue;
+    }
+    const v = reader.field(f[1], f[0] === 'queue' ? queueNames : undefined);
+    if (v === undefined) return null;
+    rec[f[0]] = v;
+  }
+  return reader.done ? (rec as unknown as LogRecord) : null;
+}
+
+// ---- frame reader -------------------------------------------------------
+
+/** how a walk over a buffer of frames ended */
+export type FrameEnd =
+  | { kind: 'clean'; offset: number }
+  /** an incomplete frame starts at offset (a torn write, or just the end of what was read so far) */
+  | { kind: 'torn'; offset: number; reason: string }
+  /** a complete frame at offset is damaged: CRC mismatch, impossible length, or a body that does not decode */
+  | { kind: 'corrupt'; offset: number; reason: string };
+
+/**
+ * Walks the frames of buf from `from`, calling visit(bodyStart, bodyEnd,
+ * frameOffset) for each frame whose CRC matches, until the end of the
+ * buffer, an incomplete frame, or a bad one. visit may throw CodecError to
+ * report an undecodable body: the walk ends `corrupt` at that frame.
+ */
+export function walkFrames(buf: Buffer, from: number, visit: (start: number, end: number, offset: number) => void): FrameEnd {
+  let off = from;
+  const n = buf.length;
+  while (off < n) {
+    if (n - off < FRAME_HEADER) return { kind: 'torn', offset: off, reason: `${n - off} bytes of a frame header` };
+    const len = buf.readUInt32LE(off);
+    if (len === 0 || len > MAX_BODY) return { kind: 'corrupt', offset: off, reason: `bad frame length ${len}` };
+    const start = off + FRAME_HEADER;
+    const end = start + len;
+    if (end > n) return { kind: 'torn', offset: off, reason: `frame of ${len} bytes, ${n - start} present` };
+    const crc = buf.readUInt32LE(off + 4);
+    if (zlib.crc32(buf.subarray(start, end)) !== crc) return { kind: 'corrupt', offset: off, reason: 'CRC mismatch' };
+    try {
+      visit(start, end, off);
+    } catch (e) {
+      if (e instanceof CodecError) return { kind: 'corrupt', offset: off, reason: e.message };
+      throw e;
+    }
+    off = end;
+  }
+  return { kind: 'clean', offset: off };
+}
+
+/** all the log records of a buffer, and how the walk ended */
+export function readFrames(buf: Buffer): { records: LogRecord[]; end: FrameEnd } {
+  const records: LogRecord[] = [];
+  const end = walkFrames(buf, 0, (s, e) => records.push(decodeRecord(buf, s, e)));
+  return { records, end };
+}

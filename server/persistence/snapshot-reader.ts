@@ -1,0 +1,173 @@
+import { Job, JobState } from '../engine/job';
+import { JobStore } from '../engine/job-store';
+import { CronSetRecord } from '../engine/records';
+import { walkFile } from './file-walker';
+import { listOrder } from './snapshot-order';
+import { CodecError, decodeBody } from './record-codec';
+import {
+  CRON_SET,
+  QueueMeta,
+  SNAP_END,
+  SNAP_FORMAT,
+  SNAP_HEADER,
+  SNAP_JOB,
+  SNAP_QUEUE,
+  SnapshotHeader,
+  cronFromBody,
+  endFromBody,
+  headerFromBody,
+  jobFromBody,
+  readJobFrame,
+  queueFromBody,
+} from './snapshot-codec';
+import * as codec from './snapshot-codec';
+
+export interface LoadedSnapshot {
+  header: SnapshotHeader;
+  queues: QueueMeta[];
+  crons: CronSetRecord[];
+  /** in write order (installSnapshot puts each list in order) */
+  jobs: Job[];
+  /** each job's list predecessor when it was written */
+  prevIds: Array<string | null>;
+  bytes: number;
+}
+
+export class SnapshotError extends Error {
+  constructor(
+    readonly file: string,
+    readonly offset: number,
+    readonly reason: string,
+  ) {
+    super(`snapshot ${file} unusable at offset ${offset}: ${reason}`);
+  }
+}
+
+/**
+ * Reads a whole snapshot into memory without touching the store, so a bad
+ * one (damaged, or incomplete: no end frame) can be set aside for the
+ * previous one. install() then puts it into an empty store.
+ */
+export async function readSnapshot(path: string, name: string): Promise<LoadedSnapshot> {
+  let header: SnapshotHeader | null = null;
+  let end: { jobs: number; queues: number; crons: number } | null = null;
+  const queues: QueueMeta[] = [];
+  const crons: CronSetRecord[] = [];
+  const written: Job[] = [];
+  const prevIds: Array<string | null> = [];
+  const walk = await walkFile(path, (buf, s, e) => {
+    if (header && !end) {
+      const job = readJobFrame(buf, s, e);
+      if (job) {
+        written.push(job);
+        prevIds.push(codec.lastPrev);
+        return;
+      }
+    }
+    const body = decodeBody(buf, s, e);
+    const code = body[0] as number;
+    if (end) throw new CodecError('frame after the end frame');
+    if (code === SNAP_HEADER) {
+      if (header) throw new CodecError('second header');
+      header = headerFromBody(body);
+      if (header.format !== SNAP_FORMAT) throw new CodecError(`unknown snapshot format ${header.format}`);
+      return;
+    }
+    if (!header) throw new CodecError('no header');
+    switch (code) {
+      case SNAP_JOB: {
+        const { prev, job } = jobFromBody(body);
+        written.push(job);
+        prevIds.push(prev);
+        return;
+      }
+      case SNAP_QUEUE:
+        queues.push(queueFromBody(body));
+        return;
+      case CRON_SET:
+        crons.push(cronFromBody(body));
+        return;
+      case SNAP_END:
+        end = endFromBody(body);
+        return;
+      default:
+        throw new CodecError(`unexpected frame type ${code}`);
+    }
+  });
+  if (walk.end.kind !== 'clean') throw new SnapshotError(name, walk.end.offset, walk.end.kind === 'torn' ? `incomplete (${walk.end.reason})` : walk.end.reason);
+  const h = header as SnapshotHeader | null;
+  const e = end as { jobs: number; queues: number; crons: number } | null;
+  if (!h) throw new SnapshotError(name, 0, walk.size === 0 ? 'empty file' : 'no header');
+  if (!e) throw new SnapshotError(name, walk.size, 'incomplete: no end frame');
+  const count = written.length;
+  if (e.jobs !== count || count !== h.jobs || e.queues !== queues.length || e.crons !== crons.length) {
+    throw new SnapshotError(name, walk.size, `counts do not match (jobs ${count}/${h.jobs}/${e.jobs}, queues ${queues.length}/${e.queues}, crons ${crons.length}/${e.crons})`);
+  }
+  return { header: h, queues, crons, jobs: written, prevIds, bytes: walk.size };
+}
+
+/** a state list's index within its queue: 0-2 ready by priority, then one per other state */
+function listIndex(job: Job): number {
+  return job.state === JobState.Ready ? job.priority : 2 + job.state;
+}
+
+const INSTALL_SLICE = 50_000;
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Puts a loaded snapshot into an EMPTY store: every list in its order at the
+ * snapshot's point in time (snapshot-order.ts), deadlines in the heap, queue
+ * settings, crons, the id counter. Yields to the event loop as it goes.
+ * Throws SnapshotError, leaving the store empty again, if the list links
+ * do not hold together (then an older snapshot can be tried).
+ */
+export async function installSnapshot(store: JobStore, snap: LoadedSnapshot, name: string): Promise<void> {
+  if (store.jobs.size !== 0 || store.queues.size !== 0) throw new Error('installSnapshot needs an empty store');
+  const jobs = snap.jobs;
+  const n = jobs.length;
+  // ids into the store (needed anyway) double as the id -> write index lookup: the index sits in snapshotEpoch meanwhile
+  const listIds = new Int32Array(n);
+  const queueIds = new Map<string, number>();
+  let lastQueue: string | null = null;
+  let lastQueueId = 0;
+  try {
+    for (let i = 0; i < n; i++) {
+      const job = jobs[i];
+      if (store.jobs.has(job.id)) throw new CodecError(`job ${JSON.stringify(job.id)} twice`);
+      store.jobs.set(job.id, job);
+      job.snapshotEpoch = i + 1;
+      if (job.queue !== lastQueue) {
+        lastQueue = job.queue;
+        let q = queueIds.get(job.queue);
+        if (q === undefined) queueIds.set(job.queue, (q = queueIds.size));
+        lastQueueId = q;
+      }
+      listIds[i] = lastQueueId * 8 + listIndex(job);
+      if (i % INSTALL_SLICE === INSTALL_SLICE - 1) await yieldToLoop();
+    }
+    const ordered = listOrder({ jobs, prevIds: snap.prevIds, listIds, indexOf: (id) => (store.jobs.get(id)?.snapshotEpoch ?? 0) - 1 });
+    for (const m of snap.queues) {
+      const q = store.queue(m.name);
+      q.paused = m.paused;
+      q.maxlen = m.maxlen;
+      for (let p = 0; p < 3; p++) q.credit[p] = m.credit[p];
+    }
+    for (const c of snap.crons) store.crons.set(c.name, c);
+    let q = null as ReturnType<JobStore['queue']> | null;
+    for (let i = 0; i < n; i++) {
+      const job = ordered[i];
+      job.snapshotEpoch = 0;
+      if (q === null || q.name !== job.queue) q = store.queue(job.queue);
+      store.listFor(q, job).push(job);
+      store.scheduleDeadline(job);
+      if (i % INSTALL_SLICE === INSTALL_SLICE - 1) await yieldToLoop();
+    }
+    if (snap.header.nextSeq > store.nextSeq) store.nextSeq = snap.header.nextSeq;
+  } catch (e) {
+    if (!(e instanceof CodecError)) throw e;
+    store.jobs.clear();
+    store.queues.clear();
+    store.crons.clear();
+    throw new SnapshotError(name, snap.bytes, e.message);
+  }
+}

@@ -1,0 +1,185 @@
+import { Job } from '../engine/job';
+import { JobStore, StoreObserver } from '../engine/job-store';
+import { AppendLog, LogLevel } from './append-log';
+import { FsOps, writeAll } from './fs-ops';
+import { inDir, snapshotName } from './data-files';
+import { SNAP_FORMAT, encodeCron, encodeEnd, encodeHeader, encodeJob, encodeQueue } from './snapshot-codec';
+
+export interface SnapshotWriterOptions {
+  dir: string;
+  fs: FsOps;
+  store: JobStore;
+  log: AppendLog;
+  /** jobs written per event-loop turn */
+  slice: () => number;
+  logger: (level: LogLevel, msg: string) => void;
+}
+
+export interface SnapshotResult {
+  file: string;
+  firstSegment: number;
+  jobs: number;
+  bytes: number;
+  /** wall clock unix ms at the snapshot's point in time */
+  createdAt: number;
+  ms: number;
+}
+
+let lastEpoch = 0;
+
+/** longest run of one slice, whatever snapshot-slice says */
+const SLICE_BUDGET_MS = 10;
+
+/**
+ * Writes one snapshot of the store, point-in-time consistent, without
+ * stopping the broker for long: nothing at the start is proportional to the
+ * number of jobs.
+ *
+ * At the start, synchronously: the log rotates to a new segment S (every
+ * record from now on is in S or later), the snapshot takes a new epoch E,
+ * and the header, queue settings and cron entries are encoded. A job is
+ * still to be written while job.snapshotEpoch < E. Then store.jobs is walked
+ * slice by slice, one slice per event-loop turn, writing those jobs and
+ * setting their epoch to E. Copy-on-write keeps the snapshot at its point in
+ * time: a store observer writes a job's current (pre-change) state the
+ * moment before it changes or is removed, if it is still to be written; a
+ * job created after the start gets epoch E at once (its ENQUEUE is in S).
+ * Each job is written with the id of its list predecessor at that moment,
+ * from which the reader rebuilds the lists' order (snapshot-order.ts).
+ *
+ * The file is written as *.tmp, fsynced, renamed and the directory synced
+ * (once segment S exists); the caller then points the manifest at it. On
+ * failure the temp file is removed and the previous snapshot stays in use;
+ * nothing needs undoing in the store (the next snapshot has a higher epoch).
+ */
+export class SnapshotWriter {
+  readonly firstSegment: number;
+  readonly createdAt = Date.now();
+  private readonly epoch = ++lastEpoch;
+  private readonly started = performance.now();
+  /** jobs in the store at the start: exactly these are written */
+  private readonly total: number;
+  private out: Buffer[] = [];
+  private outBytes = 0;
+  private written = 0;
+  private fileBytes = 0;
+  private readonly observer: StoreObserver;
+  private readonly queueCount: number;
+  private readonly cronCount: number;
+  private aborted = false;
+
+  constructor(private readonly o: SnapshotWriterOptions) {
+    const store = o.store;
+    this.firstSegment = o.log.rotate();
+    this.total = store.jobs.size;
+    const head = [encodeHeader({ format: SNAP_FORMAT, createdAt: this.createdAt, firstSegment: this.firstSegment, nextSeq: store.nextSeq, jobs: this.total })];
+    for (const q of store.queues.values()) head.push(encodeQueue(q));
+    this.queueCount = store.queues.size;
+    // copies: a cron-run record changes an entry in place
+    for (const c of store.crons.values()) head.push(encodeCron({ ...c }));
+    this.cronCount = store.crons.size;
+    // queued now: a copy-on-write job frame may come before the file is even open, and must follow these
+    for (const f of head) this.push(f);
+    const epoch = this.epoch;
+    this.observer = {
+      beforeChange: (job) => {
+        if (job.snapshotEpoch < epoch) this.writeJob(job);
+      },
+      created: (job) => {
+        job.snapshotEpoch = epoch;
+      },
+    };
+    store.observers.push(this.observer);
+  }
+
+  get file(): string {
+    return snapshotName(this.firstSegment);
+  }
+
+  /** stops at the next slice; the promise of run() rejects */
+  abort(): void {
+    this.aborted = true;
+  }
+
+  async run(): Promise<SnapshotResult> {
+    const { fs, dir } = this.o;
+    const final = inDir(dir, this.file);
+    const tmp = `${final}.tmp`;
+    let fd = -1;
+    try {
+      fd = await fs.open(tmp, 'w');
+      // A Map iterator survives changes: removed jobs are skipped (they were
+      // written before removal), new ones come after every job of the start.
+      // So the walk ends once all of those are written, whatever keeps coming.
+      const it = this.o.store.jobs.values();
+      const epoch = this.epoch;
+      for (let more = this.written < this.total; more; ) {
+        const slice = Math.max(1, this.o.slice());
+        // a slice also ends after SLICE_BUDGET_MS (cold code at the start, a slow machine)
+        const until = performance.now() + SLICE_BUDGET_MS;
+        for (let n = 0; n < slice; n++) {
+          if ((n & 63) === 63 && performance.now() > until) break;
+          const r = it.next();
+          if (r.done) {
+            more = false;
+            break;
+          }
+          if (r.value.snapshotEpoch < epoch) this.writeJob(r.value);
+          if (this.written === this.total) {
+            more = false;
+            break;
+          }
+        }
+        await this.drain(fd);
+        if (more) await new Promise<void>((resolve) => setImmediate(resolve));
+        if (this.aborted) throw new Error('snapshot aborted');
+      }
+      this.detach();
+      if (this.written !== this.total) throw new Error(`snapshot wrote ${this.written} of ${this.total} jobs`);
+      this.push(encodeEnd(this.written, this.queueCount, this.cronCount));
+      await this.drain(fd);
+      await fs.fsync(fd);
+      await fs.close(fd);
+      fd = -1;
+      // the segment the snapshot hands over to must exist before the snapshot does
+      await this.o.log.segmentCreated(this.firstSegment);
+      await fs.rename(tmp, final);
+      await fs.syncDir(dir);
+      return { file: this.file, firstSegment: this.firstSegment, jobs: this.written, bytes: this.fileBytes, createdAt: this.createdAt, ms: Math.round(performance.now() - this.started) };
+    } catch (e) {
+      this.detach();
+      if (fd >= 0) await fs.close(fd).catch(() => {});
+      await fs.unlink(tmp).catch(() => {});
+      throw e;
+    }
+  }
+
+  private writeJob(job: Job): void {
+    this.push(encodeJob(job));
+    job.snapshotEpoch = this.epoch;
+    this.written++;
+  }
+
+  private push(frame: Buffer): void {
+    this.out.push(frame);
+    this.outBytes += frame.length;
+  }
+
+  private async drain(fd: number): Promise<void> {
+    while (this.outBytes > 0) {
+      const bufs = this.out;
+      const bytes = this.outBytes;
+      this.out = [];
+      this.outBytes = 0;
+      await writeAll(this.o.fs, fd, bufs.length === 1 ? bufs[0] : Buffer.concat(bufs, bytes), this.fileBytes);
+      this.fileBytes += bytes;
+    }
+  }
+
+  /** stops copy-on-write (jobs left below the epoch are simply written by the next snapshot) */
+  private detach(): void {
+    const obs = this.o.store.observers;
+    const i = obs.indexOf(this.observer);
+    if (i >= 0) obs.splice(i, 1);
+  }
+}

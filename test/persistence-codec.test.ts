@@ -1,0 +1,270 @@
+import { expect } from 'chai';
+import * as zlib from 'zlib';
+import { Job, JobState } from '../server/engine/job';
+import { LogRecord, RecordType } from '../server/engine/records';
+import { FRAME_HEADER, RECORD_TYPES, decodeRecord, encodeFrame, encodeRecord, readFrames, recordFromBody, walkFrames } from '../server/persistence/record-codec';
+import * as snapCodec from '../server/persistence/snapshot-codec';
+import { PERSISTED_JOB_FIELDS, RUNTIME_JOB_FIELDS, encodeJob, jobFromBody, readJobFrame } from '../server/persistence/snapshot-codec';
+import { decodeBody } from '../server/persistence/record-codec';
+import { listOrder } from '../server/persistence/snapshot-order';
+
+/** every byte value, as a byte string */
+const ALL_BYTES = String.fromCharCode(...Array.from({ length: 256 }, (_, i) => i));
+const T = 1_790_000_000_123;
+
+/** one record of each type (the Record<RecordType> makes a new type fail to compile here until it has a sample) */
+const SAMPLES: { [K in RecordType]: Extract<LogRecord, { type: K }> } = {
+  enqueue: {
+    type: 'enqueue', at: T, id: `id-${ALL_BYTES}`, seq: 0, queue: `q\u0000\u00ff`, payload: ALL_BYTES, priority: 2,
+    runAt: T + 5000, retries: 3, backoffBase: 1000, backoffMax: 3_600_000, lease: 30_000, expiresAt: T + 86_400_000,
+  },
+  claim: { type: 'claim', at: T, id: '17', leaseUntil: T + 30_000, deliveryLease: 30_000 },
+  ack: { type: 'ack', at: T, id: '17', result: ALL_BYTES },
+  nack: { type: 'nack', at: T, id: '17', to: JobState.Scheduled, runAt: T + 2000, error: `boom\r\n${ALL_BYTES}` },
+  touch: { type: 'touch', at: T, id: '17', leaseUntil: T + 60_000 },
+  'lease-lost': { type: 'lease-lost', at: T, id: '17', to: JobState.Dead, reason: 'disconnect' },
+  'ttl-expired': { type: 'ttl-expired', at: T, id: '17' },
+  cancel: { type: 'cancel', at: T, id: '__proto__' },
+  requeue: { type: 'requeue', at: T, id: 'constructor' },
+  purge: { type: 'purge', at: T, queue: ALL_BYTES, what: 'waiting' },
+  'queue-config': { type: 'queue-config', at: T, queue: 'q', maxlen: null, paused: true },
+  'cron-set': {
+    type: 'cron-set', at: T, name: `n${ALL_BYTES}`, expression: '*/5 * * * *', timezone: 'Europe/Zürich', queue: 'q',
+    payload: ALL_BYTES, options: ['PRIORITY', 'high', ALL_BYTES], nextRunAt: T + 300_000,
+  },
+  'cron-del': { type: 'cron-del', at: T, name: 'n' },
+  'cron-run': { type: 'cron-run', at: T, name: 'n', nextRunAt: T + 60_000 },
+};
+
+function roundTrip(rec: LogRecord): LogRecord {
+  const frame = encodeRecord(rec);
+  return decodeRecord(frame, FRAME_HEADER, frame.length);
+}
+
+describe('persistence: record codec', () => {
+  for (const [type, rec] of Object.entries(SAMPLES)) {
+    it(`round-trips a ${type} record`, () => {
+      expect(roundTrip(rec)).to.deep.equal(rec);
+    });
+  }
+
+  it('the fast reader and msgpackr decode every record alike', () => {
+    for (const rec of Object.values(SAMPLES) as LogRecord[]) {
+      const frame = encodeRecord(rec);
+      expect(decodeRecord(frame, FRAME_HEADER, frame.length)).to.deep.equal(recordFromBody(decodeBody(frame, FRAME_HEADER, frame.length)));
+    }
+  });
+
+  it('a body in an encoding the fast reader does not take (bytes as str) goes to msgpackr, which reports it', () => {
+    const frame = encodeFrame([RECORD_TYPES.cancel.code, T, 'id-as-str']);
+    expect(() => decodeRecord(frame, FRAME_HEADER, frame.length)).to.throw(/cancel\.id: expected bytes/);
+    const extra = encodeFrame([RECORD_TYPES.cancel.code, T, Buffer.from('x'), 5]);
+    expect(() => decodeRecord(extra, FRAME_HEADER, extra.length)).to.throw(/cancel record with 3 fields/);
+  });
+
+  it('has a distinct code for every record type', () => {
+    const codes = Object.values(RECORD_TYPES).map((s) => s.code);
+    expect(new Set(codes).size).to.equal(codes.length);
+  });
+
+  it('keeps null and 0 distinct from absent values', () => {
+    const a: LogRecord = { type: 'ack', at: 0, id: '', result: null };
+    const b: LogRecord = { type: 'ack', at: 0, id: '', result: '' };
+    expect(roundTrip(a)).to.deep.equal(a);
+    expect(roundTrip(b)).to.deep.equal(b);
+    const c: LogRecord = { type: 'queue-config', at: T, queue: 'q', maxlen: 0, paused: false };
+    expect(roundTrip(c)).to.deep.equal(c);
+  });
+
+  it('writes byte strings as raw bytes (msgpack bin), not base64 or JSON', () => {
+    const frame = encodeRecord(SAMPLES.enqueue);
+    expect(frame.indexOf(Buffer.from(ALL_BYTES, 'latin1'))).to.be.greaterThan(0);
+    expect(frame.length).to.be.lessThan(256 * 2 + 120);
+  });
+
+  it('round-trips a 1 MB payload of every byte value', () => {
+    const payload = ALL_BYTES.repeat(4096);
+    expect(payload.length).to.equal(1 << 20);
+    const rec: LogRecord = { ...SAMPLES.enqueue, payload };
+    const frame = encodeRecord(rec);
+    expect(frame.length).to.be.lessThan((1 << 20) + 2000);
+    expect(roundTrip(rec)).to.deep.equal(rec);
+  });
+
+  it('frames as [u32 length][u32 crc32][body]', () => {
+    const frame = encodeRecord(SAMPLES.claim);
+    const len = frame.readUInt32LE(0);
+    expect(len).to.equal(frame.length - FRAME_HEADER);
+    expect(frame.readUInt32LE(4)).to.equal(zlib.crc32(frame.subarray(FRAME_HEADER)));
+  });
+
+  it('decodes an older cron-set frame without nextRunAt (a field added at the end) with its default', () => {
+    const c = SAMPLES['cron-set'];
+    const frame = encodeFrame([RECORD_TYPES['cron-set'].code, c.at, Buffer.from(c.name, 'latin1'), c.expression, c.timezone, Buffer.from(c.queue, 'latin1'), Buffer.from(c.payload, 'latin1'), c.options.map((o) => Buffer.from(o, 'latin1'))]);
+    expect(decodeRecord(frame, FRAME_HEADER, frame.length)).to.deep.equal({ ...c, nextRunAt: 0 });
+  });
+});
+
+describe('persistence: frame reader', () => {
+  const recs = Object.values(SAMPLES) as LogRecord[];
+  const frames = recs.map(encodeRecord);
+  const all = Buffer.concat(frames);
+  const offsets: number[] = [];
+  frames.reduce((off, f) => (offsets.push(off), off + f.length), 0);
+
+  it('reads back every record of a clean buffer', () => {
+    const { records, end } = readFrames(all);
+    expect(end).to.deep.equal({ kind: 'clean', offset: all.length });
+    expect(records).to.deep.equal(recs);
+  });
+
+  it('reports an empty buffer as clean', () => {
+    expect(readFrames(Buffer.alloc(0)).end).to.deep.equal({ kind: 'clean', offset: 0 });
+  });
+
+  it('reports torn at the start of the last frame, for a cut at every byte of it', () => {
+    const lastOff = offsets[offsets.length - 1];
+    for (let cut = lastOff + 1; cut < all.length; cut++) {
+      const { records, end } = readFrames(all.subarray(0, cut));
+      expect(end.kind, `cut at ${cut}`).to.equal('torn');
+      expect(end.offset).to.equal(lastOff);
+      expect(records).to.deep.equal(recs.slice(0, -1));
+    }
+  });
+
+  it('reports corrupt (CRC) at the frame whose body has a flipped byte', () => {
+    const i = 3;
+    for (let b = offsets[i] + FRAME_HEADER; b < offsets[i] + frames[i].length; b++) {
+      const bad = Buffer.from(all);
+      bad[b] ^= 0x40;
+      const { records, end } = readFrames(bad);
+      expect(end).to.deep.include({ kind: 'corrupt', offset: offsets[i], reason: 'CRC mismatch' });
+      expect(records).to.deep.equal(recs.slice(0, i));
+    }
+  });
+
+  it('reports a flipped CRC byte as corrupt', () => {
+    const bad = Buffer.from(all);
+    bad[offsets[2] + 5] ^= 1;
+    expect(readFrames(bad).end).to.deep.include({ kind: 'corrupt', offset: offsets[2] });
+  });
+
+  it('reports a zero length as corrupt', () => {
+    const bad = Buffer.concat([frames[0], Buffer.alloc(16)]);
+    expect(readFrames(bad).end).to.deep.include({ kind: 'corrupt', offset: frames[0].length, reason: 'bad frame length 0' });
+  });
+
+  it('reports a frame with a good CRC but an undecodable or ill-typed body as corrupt', () => {
+    const body = Buffer.from([0xc1, 0xc1, 0xc1]); // 0xc1 is never used in msgpack
+    const raw = Buffer.alloc(FRAME_HEADER + body.length);
+    raw.writeUInt32LE(body.length, 0);
+    raw.writeUInt32LE(zlib.crc32(body), 4);
+    body.copy(raw, FRAME_HEADER);
+    expect(readFrames(Buffer.concat([frames[0], raw])).end).to.deep.include({ kind: 'corrupt', offset: frames[0].length });
+
+    const wrongType = encodeFrame([RECORD_TYPES.claim.code, T, 17, T, 1]); // id as a number
+    const r = readFrames(Buffer.concat([frames[0], wrongType]));
+    expect(r.end.kind).to.equal('corrupt');
+    expect((r.end as { reason: string }).reason).to.match(/claim\.id/);
+
+    const unknown = encodeFrame([60, T]);
+    expect(readFrames(unknown).end).to.deep.include({ kind: 'corrupt', offset: 0 });
+  });
+
+  it('walks from an offset and reports file-relative offsets of each frame', () => {
+    const seen: number[] = [];
+    const end = walkFrames(all, offsets[2], (_s, _e, off) => seen.push(off));
+    expect(end.kind).to.equal('clean');
+    expect(seen).to.deep.equal(offsets.slice(2));
+  });
+});
+
+describe('persistence: snapshot job codec', () => {
+  it('covers every field of Job (a new field must be persisted or declared runtime-only)', () => {
+    const job = new Job('i', 'q', 'p', 1, T, 3, 1000, 60_000, 30_000, 0);
+    const known = new Set<string>([...PERSISTED_JOB_FIELDS, ...RUNTIME_JOB_FIELDS]);
+    expect(Object.keys(job).filter((k) => !known.has(k))).to.deep.equal([]);
+  });
+
+  it('round-trips a job with every field set, bytes 0..255 included', () => {
+    const job = new Job(ALL_BYTES, `q${ALL_BYTES}`, ALL_BYTES.repeat(3), 0, T, 5, 250, 9000, 12_000, T + 99);
+    job.state = JobState.Active;
+    job.deliveries = 2;
+    job.updatedAt = T + 10;
+    job.runAt = 0;
+    job.leaseUntil = T + 12_010;
+    job.deliveryLease = 12_000;
+    job.finishedAt = 0;
+    job.lastError = `err${ALL_BYTES}`;
+    job.result = ALL_BYTES;
+    const before = new Job(`p${ALL_BYTES}`, 'q', '', 1, T, 0, 0, 0, 0, 0);
+    job.prev = before;
+    const frame = encodeJob(job);
+    const { prev, job: back } = jobFromBody(decodeBody(frame, FRAME_HEADER, frame.length));
+    expect(prev).to.equal(before.id);
+    for (const f of PERSISTED_JOB_FIELDS) expect(back[f], f).to.deep.equal(job[f]);
+    const fast = readJobFrame(frame, FRAME_HEADER, frame.length)!;
+    expect(snapCodec.lastPrev).to.equal(before.id);
+    for (const f of PERSISTED_JOB_FIELDS) expect(fast[f], `fast ${f}`).to.deep.equal(job[f]);
+  });
+});
+
+function order3(jobs: Job[], prevIds: Array<string | null>, list: (j: Job) => string): Job[] {
+  const names = [...new Set(jobs.map(list))];
+  const listIds = Int32Array.from(jobs.map((j) => names.indexOf(list(j))));
+  return listOrder({ jobs, prevIds, listIds, indexOf: (id) => jobs.findIndex((j) => j.id === id) });
+}
+
+describe('persistence: snapshot list order (prev links)', () => {
+  /**
+   * Simulates the writer on one list: the list changes (removals anywhere,
+   * appends at the tail) while jobs are written in some order, each with its
+   * predecessor at that moment; a removed job is written just before. The
+   * rebuilt order must be the list as it was at the start.
+   */
+  it('rebuilds the order at the start from any interleaving of removals, appends and writes (2000 random cases)', () => {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    for (let c = 0; c < 2000; c++) {
+      const n = 1 + Math.floor(rnd() * 12);
+      const start: Job[] = Array.from({ length: n }, (_, i) => new Job(`j${i}`, 'q', '', 1, T, 0, 0, 0, 0, 0));
+      let list = [...start];
+      const written = new Set<Job>();
+      const order: Job[] = [];
+      const prevs: Array<string | null> = [];
+      const write = (j: Job) => {
+        const i = list.indexOf(j);
+        order.push(j);
+        prevs.push(i > 0 ? list[i - 1].id : null);
+        written.add(j);
+      };
+      let fresh = 0;
+      while (written.size < n) {
+        const r = rnd();
+        const pending = start.filter((j) => !written.has(j) && list.includes(j));
+        if (r < 0.35 && list.length > 0) {
+          const j = list[Math.floor(rnd() * list.length)]; // removed (a written or new job may leave too)
+          if (start.includes(j) && !written.has(j)) write(j);
+          list = list.filter((x) => x !== j);
+        } else if (r < 0.5) {
+          list.push(new Job(`new${fresh++}`, 'q', '', 1, T, 0, 0, 0, 0, 0)); // appended after the start
+        } else if (r < 0.6 && rnd() < 0.5) {
+          const back = start.find((j) => written.has(j) && !list.includes(j));
+          if (back) list.push(back); // a written job comes back at the tail
+        } else if (pending.length > 0) {
+          write(pending[Math.floor(rnd() * pending.length)]); // the walk, in any order
+        }
+      }
+      const rebuilt = order3(order, prevs, () => 'q');
+      expect(rebuilt.map((j) => j.id), `case ${c}`).to.deep.equal(start.map((j) => j.id));
+    }
+  });
+
+  it('rejects a link to an unknown job or to another list', () => {
+    const a = new Job('a', 'q', '', 1, T, 0, 0, 0, 0, 0);
+    const b = new Job('b', 'r', '', 1, T, 0, 0, 0, 0, 0);
+    expect(() => order3([a], ['zz'], () => 'q')).to.throw(/unknown job/);
+    expect(() => order3([a, b], [null, 'a'], (j) => j.queue)).to.throw(/another list/);
+    expect(() => order3([a, b], ['b', 'a'], () => 'q')).to.throw(/reach 0 of 2/);
+  });
+});
