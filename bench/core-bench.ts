@@ -10,19 +10,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as net from 'net';
-import { startBroker } from '../test/helpers/broker';
+import { startBroker, freePort } from '../test/helpers/broker';
 
 const N = Number(process.env.BENCH_N ?? 200_000);
 const CLIENTS = 50;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function benchmark(port: number, pipeline: number, command: string[]): number {
   const out = execFileSync('redis-benchmark', ['-p', String(port), '-n', String(N), '-c', String(CLIENTS), '-P', String(pipeline), '-q', ...command], {

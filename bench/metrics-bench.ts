@@ -25,7 +25,7 @@ import RedisParser from 'redis-parser';
 import { loadSettings } from '../config/settings';
 import { Broker } from '../server/broker';
 import { BrokerMetrics } from '../server/metrics/broker-metrics';
-import { startBroker } from '../test/helpers/broker';
+import { startBroker, freePort } from '../test/helpers/broker';
 
 const N = Number(process.env.BENCH_N ?? 200_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -33,14 +33,6 @@ const FSYNC = process.env.BENCH_FSYNC ?? 'always';
 const CLIENTS = 50;
 const PIPELINE = 16;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function redisBenchmark(port: number, command: string[]): number {
   const out = execFileSync('redis-benchmark', ['-p', String(port), '-n', String(N), '-c', String(CLIENTS), '-P', String(PIPELINE), '-q', ...command], {

@@ -1,22 +1,11 @@
 import { expect } from 'chai';
 import * as net from 'net';
 import Redis from 'ioredis';
-import { BrokerProcess, startBroker } from './helpers/broker';
+import { BrokerProcess, startBroker, freePort } from './helpers/broker';
 import { Clients, cmd, expectError, fields } from './helpers/util';
 
 /** The /v1 JSON API with real HTTP requests (global fetch) against a real broker, checked against RESP. */
 
-/** a port nothing listens on now: bind 0, read it, close */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Res {
   status: number;

@@ -7,6 +7,7 @@ import { loadSettings } from '../config/settings';
 import { Broker } from '../server/broker';
 import { Persistence } from '../server/persistence/types';
 import type { FsyncObserver } from '../server/metrics/broker-metrics';
+import { freePort } from './helpers/broker';
 
 /**
  * The HTTP gates that need a log we control: LOADING before the log is
@@ -14,16 +15,6 @@ import type { FsyncObserver } from '../server/metrics/broker-metrics';
  * their records are durable. An in-process broker with a scripted log.
  */
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** a log whose durability, writability and fsync reports the test decides */
 class ScriptedLog implements Persistence {

@@ -1,21 +1,11 @@
 import { expect } from 'chai';
 import * as net from 'net';
 import Redis from 'ioredis';
-import { BrokerProcess, startBroker } from './helpers/broker';
+import { BrokerProcess, startBroker, freePort } from './helpers/broker';
 import { Clients, cmd, sleep } from './helpers/util';
 
 /** /metrics, /health, /ready and INFO commandstats of a real broker, driven through ioredis. */
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** the value of one sample line (exact name and labels as printed), or undefined */
 function sample(text: string, series: string): number | undefined {

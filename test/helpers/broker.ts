@@ -2,6 +2,7 @@ import { spawn, ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as net from 'net';
 
 const BIN = path.resolve(__dirname, '../../../bin/resq-server');
 
@@ -83,4 +84,16 @@ export async function startBroker(settings: Record<string, string> = {}, opts: S
     },
   } as BrokerProcess;
   return handle;
+}
+
+/** a port nothing listens on now (bind 0, read it, close), e.g. for --http-port */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
 }
