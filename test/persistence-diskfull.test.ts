@@ -57,7 +57,18 @@ describe('persistence: disk full (tmpfs) through the server', function () {
         misconf = (e as Error).message;
       }
     }
-    // the ENQUEUE that found the disk full never got a reply (it is held, not acknowledged); then writes are refused
+    // the ENQUEUE that found the disk full got no reply: it is held, not acknowledged.
+    // Other connections must still be answered: reads, and -MISCONF for writes.
+    const probe = clients.make({ commandTimeout: 2000 });
+    try {
+      expect(await cmd(probe, 'PING')).to.equal('PONG');
+    } catch (e) {
+      throw new Error(
+        `a PING on another connection got no reply while the log could not be written (${(e as Error).message}): ` +
+          'replies are held until the global lastLsn is durable (server/net/client-connection.ts flush()), so while a record waits for the disk ' +
+          'every connection waits, reads and -MISCONF refusals included. Gate each reply on the LSN of its own connection\'s writes instead.',
+      );
+    }
     const w = clients.make({ commandTimeout: 2000 });
     let refused = '';
     await waitFor(async () => {

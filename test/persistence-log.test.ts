@@ -213,6 +213,20 @@ describe(`persistence: append log (${dsync ? 'always = O_DSYNC writes' : 'always
     expect(readAllSegments(h.dir)).to.have.length(12);
   });
 
+  it('a segment created but whose directory entry cannot be synced: retried on the same file, then recovers', async () => {
+    const h = await open();
+    h.tfs.failSyncDir = 'EIO';
+    h.log.append(rec(1));
+    h.log.rotate();
+    h.log.append(rec(2));
+    await until(() => !h.log.writable);
+    expect(h.log.durableLsn).to.equal(1);
+    h.tfs.failSyncDir = null;
+    await until(() => h.log.writable && h.log.durableLsn === 2);
+    expect(listDataDir(h.dir).segments).to.deep.equal([1, 2]);
+    expect(readAllSegments(h.dir)).to.deep.equal([rec(1), rec(2)]);
+  });
+
   it('rotates to a new segment past segment-size; records stay whole and in order across segments', async () => {
     const h = await open({ segmentSize: 500 });
     for (let i = 1; i <= 40; i++) {

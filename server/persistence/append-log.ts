@@ -407,18 +407,22 @@ export class AppendLog {
   }
 
   private async openSegment(seg: number): Promise<void> {
-    const old = this.file;
-    if (old) {
-      if (old.unsynced && this.o.appendfsync() !== 'no') await this.sync(old);
-      this.file = null;
-      await this.closeFile(old);
-    }
-    const reuse = seg === this.o.firstSegment && this.o.reuseFirst === true;
     const path = inDir(this.o.dir, segmentName(seg));
-    const fd = await this.o.fs.open(path, reuse ? 'r+' : 'wx');
-    this.file = { seg, fd, dsyncFd: -1, size: 0, unsynced: false };
+    // (after a failure halfway through, the segment may be open already: finish the job)
+    if (this.file?.seg !== seg) {
+      const old = this.file;
+      if (old) {
+        if (old.unsynced && this.o.appendfsync() !== 'no') await this.sync(old);
+        this.file = null;
+        await this.closeFile(old);
+      }
+      const reuse = seg === this.o.firstSegment && this.o.reuseFirst === true;
+      const fd = await this.o.fs.open(path, reuse ? 'r+' : 'wx');
+      this.file = { seg, fd, dsyncFd: -1, size: 0, unsynced: false };
+    }
+    const file = this.file!;
     await this.o.fs.syncDir(this.o.dir);
-    if (this.o.fs.openDsync) this.file.dsyncFd = await this.o.fs.openDsync(path);
+    if (this.o.fs.openDsync && file.dsyncFd < 0) file.dsyncFd = await this.o.fs.openDsync(path);
     for (let i = this.segmentWaiters.length - 1; i >= 0; i--) {
       const w = this.segmentWaiters[i];
       if (w.seg <= seg) {

@@ -24,10 +24,17 @@ export class Interner {
 
   get(buf: Buffer, s: number, e: number): string {
     const n = e - s;
-    if (n === this.bytes.length && this.bytes.compare(buf, s, e) === 0) return this.value;
+    if (n === this.bytes.length && this.same(buf, s, n)) return this.value;
     this.bytes = Buffer.from(buf.subarray(s, e));
     this.value = latin1(buf, s, e);
     return this.value;
+  }
+
+  private same(buf: Buffer, s: number, n: number): boolean {
+    if (n > 32) return this.bytes.compare(buf, s, s + n) === 0;
+    const b = this.bytes;
+    for (let i = 0; i < n; i++) if (b[i] !== buf[s + i]) return false;
+    return true;
   }
 }
 

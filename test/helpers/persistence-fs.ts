@@ -108,7 +108,9 @@ export class TestFs implements FsOps {
   unlink(p: string): Promise<void> {
     return nodeFsOps.unlink(p);
   }
+  failSyncDir: string | null = null;
   syncDir(dir: string): Promise<void> {
+    if (this.failSyncDir) return Promise.reject(errno(this.failSyncDir));
     return nodeFsOps.syncDir(dir);
   }
 }
