@@ -176,6 +176,9 @@ export class Broker implements ConnectionHost {
   durableLsn(): number {
     return this.persistence.durableLsn;
   }
+  logWritable(): boolean {
+    return this.persistence.writable;
+  }
   awaitDurable(conn: ClientConnection): void {
     this.awaiting.add(conn);
   }

@@ -12,6 +12,8 @@ export interface ConnectionHost {
   /** LSN of the last record appended, and how far records are durable */
   lastLsn(): number;
   durableLsn(): number;
+  /** false while the log cannot be written (MISCONF) */
+  logWritable(): boolean;
   /** the connection holds replies waiting for durableLsn to pass their LSN */
   awaitDurable(conn: ClientConnection): void;
   closed(conn: ClientConnection): void;
@@ -51,6 +53,8 @@ export class ClientConnection {
   private closing = false;
   private closed = false;
   private processScheduled = false;
+  /** the last log record this client's own commands (or deliveries to it) appended */
+  private ownLsn = 0;
 
   constructor(
     readonly id: number,
@@ -115,7 +119,10 @@ export class ClientConnection {
       const args = this.requests[this.next++];
       this.commands++;
       this.lastCommand = args[0];
+      const before = this.host.lastLsn();
       this.host.dispatch(this, args);
+      const after = this.host.lastLsn();
+      if (after > before) this.ownLsn = after;
     }
     if (this.next >= this.requests.length) {
       this.requests = [];
@@ -144,6 +151,7 @@ export class ClientConnection {
 
   /** the parked request has written its reply: send it and go on with the next requests */
   unblock(): void {
+    this.ownLsn = this.host.lastLsn(); // the delivery (e.g. a claim) was just appended
     if (this.blockTimer) clearTimeout(this.blockTimer);
     this.blockTimer = null;
     this.blocked = null;
@@ -170,7 +178,11 @@ export class ClientConnection {
     if (this.closed) return;
     if (this.writer.length > 0) {
       const buf = this.writer.take();
-      const lsn = this.host.lastLsn();
+      // Normally every reply waits for everything appended so far, so no reply
+      // shows state that a crash could still lose. While the log cannot be
+      // written, replies wait only for this client's own records: reads and
+      // -MISCONF refusals are still served (in order behind held replies).
+      const lsn = this.host.logWritable() ? this.host.lastLsn() : this.ownLsn;
       if (this.gated.length === 0 && lsn <= this.host.durableLsn()) {
         this.socket.write(buf);
       } else {
