@@ -102,6 +102,7 @@ export class Broker implements ConnectionHost {
     this.persistence = p;
     this.engine.journal = p;
     p.onDurable((lsn) => this.releaseReplies(lsn));
+    this.http?.metrics.watchPersistence(); // fsync latency and group-commit sizes from the first flush on
   }
 
   finishLoading(): void {

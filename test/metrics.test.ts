@@ -140,6 +140,12 @@ describe('metrics: /metrics, /health, /ready', function () {
     expect(sample(text, 'process_resident_memory_bytes')).to.be.greaterThan(1e6);
     expect(sample(text, 'nodejs_heap_size_used_bytes')).to.be.greaterThan(1e5);
     expect(text).to.match(/^resq_persistence\{field="[a-z_]+"\} -?[\d.e+]+$/m);
+    // appendfsync always: every group-commit flush is timed and its batch size counted
+    const after = text;
+    const flushes = sample(after, 'resq_log_fsync_seconds_count')!;
+    expect(flushes).to.be.greaterThan(0);
+    expect(sample(after, 'resq_log_group_commit_records_count')).to.equal(flushes);
+    expect(sample(after, 'resq_log_group_commit_records_sum')).to.be.at.least(flushes);
   });
 
   it('commands per second reflects the last second of traffic', async () => {

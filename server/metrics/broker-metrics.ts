@@ -115,7 +115,7 @@ export class BrokerMetrics implements EngineMetrics {
   }
 
   /** the broker swaps its placeholder persistence for the real log after loading: offer the new one our observer */
-  private watchPersistence(): void {
+  watchPersistence(): void {
     const p = this.b.persistence as unknown as { setFsyncObserver?: (o: FsyncObserver) => void };
     if (p === this.watched) return;
     this.watched = p;

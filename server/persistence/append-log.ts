@@ -72,6 +72,8 @@ export class AppendLog {
   lastLsn = 0;
   /** every record <= this is as durable as the policy promises */
   durableLsn = 0;
+  /** metrics: told of each group-commit flush under `always` (ms, records in the batch, bytes) */
+  syncObserver: ((ms: number, records: number, bytes: number) => void) | null = null;
   writable = true;
   lastError: string | null = null;
   /** bytes handed to append() since open (for the automatic snapshot) */
@@ -309,6 +311,7 @@ export class AppendLog {
           this.stats.writes++;
           this.stats.fsyncs++;
           this.stats.fsyncMicros += Math.round((performance.now() - started) * 1000);
+          this.syncObserver?.(performance.now() - started, count, bytes);
           batch.settled = true;
         },
         (err: unknown) => {
@@ -338,6 +341,7 @@ export class AppendLog {
         () => {
           this.stats.fsyncs++;
           this.stats.fsyncMicros += Math.round((performance.now() - started) * 1000);
+          this.syncObserver?.(performance.now() - started, count, bytes);
           batch.settled = true;
         },
         (err: unknown) => {

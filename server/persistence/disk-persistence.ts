@@ -59,6 +59,11 @@ export class DiskPersistence implements Persistence {
     log.onDurable(() => this.maybeAutoSnapshot());
   }
 
+  /** metrics: fsync latency and group-commit batch size of each `always` flush */
+  setFsyncObserver(o: { fsynced(ms: number, records: number, bytes: number): void }): void {
+    this.log.syncObserver = (ms, records, bytes) => o.fsynced(ms, records, bytes);
+  }
+
   // ---- Persistence ------------------------------------------------------
 
   get lastLsn(): number {
