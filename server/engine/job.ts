@@ -1,3 +1,5 @@
+import { JobPolicy, jobPolicy } from './job-policy';
+
 /**
  * Byte strings: JS strings whose char codes are bytes 0..255 (latin1). Ids,
  * queue names, payloads, results and errors from the wire are kept this way:
@@ -59,6 +61,8 @@ export class Job {
   finishedAt = 0;
   lastError: Bytes | null = null;
   result: Bytes | null = null;
+  /** retries, backoff and lease, shared between jobs (see job-policy.ts) */
+  readonly policy: JobPolicy;
   /** persistence: the last snapshot epoch that wrote (or excluded) this job; a running snapshot writes jobs below its epoch (not persisted) */
   snapshotEpoch = 0;
 
@@ -68,13 +72,29 @@ export class Job {
     readonly payload: Bytes,
     readonly priority: Priority,
     readonly createdAt: number,
-    readonly retries: number,
-    readonly backoffBase: number,
-    readonly backoffMax: number,
-    readonly lease: number,
+    retries: number,
+    backoffBase: number,
+    backoffMax: number,
+    lease: number,
     /** TTL deadline (engine clock ms), 0 = none; REQUEUE clears it */
     public expiresAt: number,
   ) {
     this.updatedAt = createdAt;
+    this.policy = jobPolicy(retries, backoffBase, backoffMax, lease);
+  }
+
+  /** re-deliveries allowed after failures */
+  get retries(): number {
+    return this.policy.retries;
+  }
+  get backoffBase(): number {
+    return this.policy.backoffBase;
+  }
+  get backoffMax(): number {
+    return this.policy.backoffMax;
+  }
+  /** visibility timeout of a delivery, ms */
+  get lease(): number {
+    return this.policy.lease;
   }
 }

@@ -93,6 +93,8 @@ export function encodeJob(job: Job): Buffer {
 export const PERSISTED_JOB_FIELDS = [
   'id', 'queue', 'payload', 'priority', 'createdAt', 'retries', 'backoffBase', 'backoffMax', 'lease', 'expiresAt',
   'state', 'deliveries', 'updatedAt', 'runAt', 'leaseUntil', 'deliveryLease', 'finishedAt', 'lastError', 'result',
+  // the shared object behind retries/backoffBase/backoffMax/lease, persisted through those four
+  'policy',
 ] as const;
 export const RUNTIME_JOB_FIELDS = ['prev', 'next', 'heapIndex', 'deadline', 'owner', 'snapshotEpoch'] as const;
 
