@@ -28,14 +28,17 @@ const SECTIONS = new Map<string, Section>(Object.entries({
     ['executable', process.argv[1] ?? ''],
     ['data_dir', b.settings.str('dir')],
   ],
-  clients: (b) => [
-    ['connected_clients', b.clients.size],
-    ['blocked_clients', [...b.clients.values()].filter((c) => c.isBlocked).length],
-    ['maxclients', b.settings.int('max-clients')],
-    ['blocked_claims', b.engine.waiterCounts().claim],
-    ['blocked_enqueues', b.engine.waiterCounts().enqueue],
-    ['blocked_waitjobs', b.engine.waiterCounts().job],
-  ],
+  clients: (b) => {
+    const waiting = b.engine.waiterCounts();
+    return [
+      ['connected_clients', b.clients.size],
+      ['blocked_clients', [...b.clients.values()].filter((c) => c.isBlocked).length],
+      ['maxclients', b.settings.int('max-clients')],
+      ['blocked_claims', waiting.claim],
+      ['blocked_enqueues', waiting.enqueue],
+      ['blocked_waitjobs', waiting.job],
+    ];
+  },
   memory: () => {
     const m = process.memoryUsage();
     return [

@@ -191,13 +191,13 @@ export class Engine {
     const out: Job[] = [];
     if (!q || q.paused) return out;
     const nonEmpty = [false, false, false];
+    const at = this.now(); // one clock read per CLAIM: its jobs share a claim time
     while (out.length < req.count) {
       for (let p = 0; p < 3; p++) nonEmpty[p] = q.ready[p].size > 0;
       const p = pickPriority(q.credit, this.config.priorityWeights, nonEmpty);
       if (p === -1) break;
       const job = q.ready[p].head!;
       const lease = req.lease ?? job.lease;
-      const at = this.now();
       this.metrics?.claimed(job, at - job.updatedAt); // [metrics] updatedAt = when it became ready
       this.commit({ type: 'claim', at, id: job.id, leaseUntil: at + lease, deliveryLease: lease });
       this.store.setOwner(job, req.owner);
@@ -351,8 +351,8 @@ export class Engine {
     const owned = this.store.byOwner.get(owner);
     if (!owned) return;
     if (this.config.requeueOnDisconnect) {
+      const at = this.now();
       for (const job of [...owned]) {
-        const at = this.now();
         this.commit({ type: 'lease-lost', at, id: job.id, to: this.afterFailure(job), reason: 'disconnect' });
       }
     }
