@@ -178,7 +178,9 @@ describe('client Worker (consumer SDK)', function () {
     }, { lease: 400 });
     expect(w.heartbeat).to.equal(200);
     // a second worker on the queue would get the job if its lease ran out
+    // (started once the first one holds the job, or it could win the first claim)
     const other: string[] = [];
+    await until(() => runs === 1, 5000, 'the first worker started the job');
     worker(name, async (job) => { other.push(job.id); });
     const s = await queue.waitFor(id, 8000);
     expect(s!.state).to.equal('completed');
