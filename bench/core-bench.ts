@@ -9,12 +9,10 @@ import { execFileSync, spawn, ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import * as net from 'net';
 import { startBroker, freePort } from '../test/helpers/broker';
 
 const N = Number(process.env.BENCH_N ?? 200_000);
 const CLIENTS = 50;
-
 
 function benchmark(port: number, pipeline: number, command: string[]): number {
   const out = execFileSync('redis-benchmark', ['-p', String(port), '-n', String(N), '-c', String(CLIENTS), '-P', String(pipeline), '-q', ...command], {
@@ -107,7 +105,10 @@ async function main(): Promise<void> {
     const after = rssOf(broker.proc.pid!);
     say(`## Memory`);
     say('');
-    say(`${jobs} queued jobs of 100-byte payloads: RSS ${(after / 1048576).toFixed(0)} MB (empty broker ${(before / 1048576).toFixed(0)} MB), ` + `${((after - before) / jobs).toFixed(0)} bytes per job.`);
+    say(
+      `${jobs} queued jobs of 100-byte payloads: RSS ${(after / 1048576).toFixed(0)} MB (empty broker ${(before / 1048576).toFixed(0)} MB), ` +
+        `${((after - before) / jobs).toFixed(0)} bytes per job.`,
+    );
   } finally {
     await broker.cleanup();
   }

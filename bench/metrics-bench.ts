@@ -33,7 +33,6 @@ const FSYNC = process.env.BENCH_FSYNC ?? 'always';
 const CLIENTS = 50;
 const PIPELINE = 16;
 
-
 function redisBenchmark(port: number, command: string[]): number {
   const out = execFileSync('redis-benchmark', ['-p', String(port), '-n', String(N), '-c', String(CLIENTS), '-P', String(PIPELINE), '-q', ...command], {
     encoding: 'utf8',
@@ -53,37 +52,39 @@ async function pipelined(port: number, commandFor: (i: number) => string[], tota
   let errors = 0;
   const started = process.hrtime.bigint();
   await Promise.all(
-    Array.from({ length: CLIENTS }, (_, k) =>
-      new Promise<void>((resolve, reject) => {
-        const mine: number[] = [];
-        for (let i = k; i < total; i += CLIENTS) mine.push(i);
-        let next = 0;
-        let waiting = 0;
-        const sock = net.connect(port, '127.0.0.1');
-        const sendBatch = () => {
-          if (next >= mine.length) {
-            sock.end();
-            resolve();
-            return;
-          }
-          let out = '';
-          for (let j = 0; j < PIPELINE && next < mine.length; j++, waiting++) out += resp(commandFor(mine[next++]));
-          sock.write(out);
-        };
-        const parser = new RedisParser({
-          returnReply: () => {
-            if (--waiting === 0) sendBatch();
-          },
-          returnError: () => {
-            errors++;
-            if (--waiting === 0) sendBatch();
-          },
-        });
-        sock.setNoDelay(true);
-        sock.on('data', (d) => parser.execute(d));
-        sock.on('error', reject);
-        sock.on('connect', sendBatch);
-      }),
+    Array.from(
+      { length: CLIENTS },
+      (_, k) =>
+        new Promise<void>((resolve, reject) => {
+          const mine: number[] = [];
+          for (let i = k; i < total; i += CLIENTS) mine.push(i);
+          let next = 0;
+          let waiting = 0;
+          const sock = net.connect(port, '127.0.0.1');
+          const sendBatch = () => {
+            if (next >= mine.length) {
+              sock.end();
+              resolve();
+              return;
+            }
+            let out = '';
+            for (let j = 0; j < PIPELINE && next < mine.length; j++, waiting++) out += resp(commandFor(mine[next++]));
+            sock.write(out);
+          };
+          const parser = new RedisParser({
+            returnReply: () => {
+              if (--waiting === 0) sendBatch();
+            },
+            returnError: () => {
+              errors++;
+              if (--waiting === 0) sendBatch();
+            },
+          });
+          sock.setNoDelay(true);
+          sock.on('data', (d) => parser.execute(d));
+          sock.on('error', reject);
+          sock.on('connect', sendBatch);
+        }),
     ),
   );
   const secs = Number(process.hrtime.bigint() - started) / 1e9;
@@ -124,7 +125,10 @@ async function round(metrics: boolean): Promise<Round> {
     ? setInterval(() => {
         fetch(`http://127.0.0.1:${httpPort}/metrics`)
           .then((r) => r.text())
-          .then(() => scrapes++, () => {});
+          .then(
+            () => scrapes++,
+            () => {},
+          );
       }, 1000)
     : null;
   try {
@@ -176,7 +180,11 @@ function engineRound(broker: Broker, metrics: BrokerMetrics, on: boolean, n: num
 
 async function engineBench(): Promise<{ off: Round[]; on: Round[] }> {
   const { settings } = loadSettings(['--http-port', '0', '--log-level', 'error'], {});
-  const broker = new Broker(settings, () => {}, () => {});
+  const broker = new Broker(
+    settings,
+    () => {},
+    () => {},
+  );
   broker.finishLoading();
   const metrics = new BrokerMetrics(broker);
   const off: Round[] = [];
@@ -213,7 +221,9 @@ async function main(): Promise<void> {
   say('# Metrics on the hot path: throughput with and without');
   say();
   say(`Machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`);
-  say(`Broker: default settings, appendfsync ${FSYNC}, one queue \`q\`, ${N.toLocaleString('en-US')} jobs per phase, ${ROUNDS} rounds per side on fresh brokers (alternating), medians.`);
+  say(
+    `Broker: default settings, appendfsync ${FSYNC}, one queue \`q\`, ${N.toLocaleString('en-US')} jobs per phase, ${ROUNDS} rounds per side on fresh brokers (alternating), medians.`,
+  );
   say('Server and load generator share the machine, so compare the two columns, not absolute figures across machines.');
   say();
   say('- **off**: `--http-port 0` (no HTTP listener; the engine metrics hook is not installed: `engine.metrics` is null).');
@@ -230,7 +240,7 @@ async function main(): Promise<void> {
   say('```');
   say();
   const pct = (a: number, b: number) => `${b >= a ? '+' : ''}${(((b - a) / a) * 100).toFixed(1)}%`;
-  say('Medians. Throughput is requests/s seen by the client; CPU is the broker process\'s user + system time per');
+  say("Medians. Throughput is requests/s seen by the client; CPU is the broker process's user + system time per");
   say('request (from /proc, all threads, fsync thread included).');
   say();
   say('| command | requests/s off | requests/s on | on vs off | broker CPU µs/request off | on | on vs off |');

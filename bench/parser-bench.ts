@@ -17,7 +17,7 @@
  *
  * Run: npx tsc -p . && node dist/bench/parser-bench.js [requests] [rounds]
  */
-import Parser = require('redis-parser');
+import Parser from 'redis-parser';
 import { RequestParser } from '../protocol/request-parser';
 
 const REQUESTS = Number(process.argv[2] ?? 100_000);
@@ -102,7 +102,9 @@ function main(): void {
   const input = buildInput();
   const chunks = split(input);
   const expected = REQUESTS * (1 + PAYLOAD_BYTES);
-  console.log(`node ${process.version}, ${REQUESTS} requests (${(input.length / 1e6).toFixed(1)} MB) in ${chunks.length} chunks of 64 KB, ${ROUNDS} rounds + 1 warm-up`);
+  console.log(
+    `node ${process.version}, ${REQUESTS} requests (${(input.length / 1e6).toFixed(1)} MB) in ${chunks.length} chunks of 64 KB, ${ROUNDS} rounds + 1 warm-up`,
+  );
 
   const times = new Map<Variant, number[]>(VARIANTS.map((v) => [v, []]));
   for (let round = 0; round <= ROUNDS; round++) {

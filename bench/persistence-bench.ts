@@ -80,7 +80,9 @@ async function throughput(): Promise<void> {
     for (const mode of modes) {
       const xs = rps.get(`${mode} ${p}`)!;
       const ratio = median(xs) / median(rps.get(`everysec ${p}`)!);
-      say(`| ${mode} | ${p} | ${Math.round(median(xs))} | ${xs.map(Math.round).join(', ')} | ${median(perFsync.get(`${mode} ${p}`)!).toFixed(1)} | ${(ratio * 100).toFixed(0)}% |`);
+      say(
+        `| ${mode} | ${p} | ${Math.round(median(xs))} | ${xs.map(Math.round).join(', ')} | ${median(perFsync.get(`${mode} ${p}`)!).toFixed(1)} | ${(ratio * 100).toFixed(0)}% |`,
+      );
     }
   }
   say();
@@ -110,7 +112,10 @@ async function openIn(dir: string, o: { fsync?: 'always' | 'everysec' | 'no'; sl
 }
 
 function dirBytes(dir: string, pick: (name: string) => boolean): number {
-  return fs.readdirSync(dir).filter(pick).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
+  return fs
+    .readdirSync(dir)
+    .filter(pick)
+    .reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
 }
 
 /** enqueues n jobs of 100 bytes, yielding now and then so the log keeps up */
@@ -153,7 +158,9 @@ function spawnToReady(dir: string, nodeFlags: string[] = []): Promise<{ ms: numb
   return new Promise((resolve, reject) => {
     const t = performance.now();
     const bin = path.resolve(__dirname, '../../bin/resq-server');
-    const proc = spawn(process.execPath, [...nodeFlags, bin, '--port', '0', '--dir', dir, '--http-port', '0', '--snapshot-log-size', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [...nodeFlags, bin, '--port', '0', '--dir', dir, '--http-port', '0', '--snapshot-log-size', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     const onData = (d: Buffer) => {
       out += d.toString();
@@ -202,11 +209,19 @@ async function restart(): Promise<void> {
   say();
   say('| data dir | size | spawn to ready (median) | all runs | loader says |');
   say('|---|---|---|---|---|');
-  say(`| log only (${JOBS.toLocaleString('en')} ENQUEUE records) | ${mb(logBytes)} MB | ${(pick(logOnly).ms / 1000).toFixed(2)} s | ${logOnly.map((x) => (x.ms / 1000).toFixed(2)).join(', ')} | ${pick(logOnly).loadedLine} |`);
-  say(`| snapshot (+ empty log) | ${mb(snapBytes)} MB | ${(pick(withSnap).ms / 1000).toFixed(2)} s | ${withSnap.map((x) => (x.ms / 1000).toFixed(2)).join(', ')} | ${pick(withSnap).loadedLine} |`);
-  say(`| snapshot, node --max-semi-space-size=32 | ${mb(snapBytes)} MB | ${(pick(withSnapSemi).ms / 1000).toFixed(2)} s | ${withSnapSemi.map((x) => (x.ms / 1000).toFixed(2)).join(', ')} | ${pick(withSnapSemi).loadedLine} |`);
+  say(
+    `| log only (${JOBS.toLocaleString('en')} ENQUEUE records) | ${mb(logBytes)} MB | ${(pick(logOnly).ms / 1000).toFixed(2)} s | ${logOnly.map((x) => (x.ms / 1000).toFixed(2)).join(', ')} | ${pick(logOnly).loadedLine} |`,
+  );
+  say(
+    `| snapshot (+ empty log) | ${mb(snapBytes)} MB | ${(pick(withSnap).ms / 1000).toFixed(2)} s | ${withSnap.map((x) => (x.ms / 1000).toFixed(2)).join(', ')} | ${pick(withSnap).loadedLine} |`,
+  );
+  say(
+    `| snapshot, node --max-semi-space-size=32 | ${mb(snapBytes)} MB | ${(pick(withSnapSemi).ms / 1000).toFixed(2)} s | ${withSnapSemi.map((x) => (x.ms / 1000).toFixed(2)).join(', ')} | ${pick(withSnapSemi).loadedLine} |`,
+  );
   say();
-  say('Most of the load is allocating the million jobs: ~0.6 s of Map inserts and ~1 s of young-generation GC copying the surviving jobs and payload strings; a larger semi-space (the last row) cuts the GC part.');
+  say(
+    'Most of the load is allocating the million jobs: ~0.6 s of Map inserts and ~1 s of young-generation GC copying the surviving jobs and payload strings; a larger semi-space (the last row) cuts the GC part.',
+  );
   say();
   void snapshotName;
 }
@@ -249,7 +264,9 @@ async function pause(): Promise<void> {
   fs.rmSync(dir, { recursive: true, force: true });
   say(`### Event-loop pauses while a snapshot of ${JOBS.toLocaleString('en')} jobs is written (in-process, idle broker)`);
   say();
-  say('| snapshot-slice | longest pause (monitorEventLoopDelay max) | p99 delay | longest gap of a 1 ms setInterval | synchronous start (rotate, header, queues) | snapshot took |');
+  say(
+    '| snapshot-slice | longest pause (monitorEventLoopDelay max) | p99 delay | longest gap of a 1 ms setInterval | synchronous start (rotate, header, queues) | snapshot took |',
+  );
   say('|---|---|---|---|---|---|');
   for (const slice of [2000, 10_000]) {
     const rs = results.filter((r) => r.slice === slice);
@@ -275,7 +292,10 @@ async function main(): Promise<void> {
   if (want('pause')) await pause();
   if (outFile) {
     const cmd = `BENCH_ROUNDS=${ROUNDS} node --expose-gc dist/bench/persistence-bench.js --out ${outFile}${sections.length ? ' ' + sections.join(' ') : ''}`;
-    fs.writeFileSync(outFile, `# Persistence benchmark\n\nCommand (from the repository root):\n\n\`\`\`\nnpx tsc -p . && ${cmd}\n\`\`\`\n\n${lines.join('\n')}\n`);
+    fs.writeFileSync(
+      outFile,
+      `# Persistence benchmark\n\nCommand (from the repository root):\n\n\`\`\`\nnpx tsc -p . && ${cmd}\n\`\`\`\n\n${lines.join('\n')}\n`,
+    );
   }
 }
 

@@ -37,7 +37,9 @@ async function main(): Promise<void> {
   say('# Retention benchmark: RSS while jobs flow through ENQUEUE -> CLAIM -> ACK');
   say('');
   say(`Command: \`npm run build && node dist/bench/retention-bench.js --jobs ${total} --out bench/results/retention-bench.md\``);
-  say(`Machine: ${os.cpus().length} cores, Node ${process.version}; broker defaults except appendfsync ${fsync} (completed-max 10000, completed-retention 1 h).`);
+  say(
+    `Machine: ${os.cpus().length} cores, Node ${process.version}; broker defaults except appendfsync ${fsync} (completed-max 10000, completed-retention 1 h).`,
+  );
   say(`Batches of ${batch}: ENQUEUE pipelined, then CLAIM COUNT ${batch}, then the ACKs pipelined.`);
   say('');
   say('| jobs done | RSS MB | jobs stored (DBSIZE) | jobs/s so far |');
@@ -67,7 +69,10 @@ async function main(): Promise<void> {
     }
   }
   say('');
-  say(`RSS at half-way ${atHalf.toFixed(0)} MB, peak over the second half ${peakAfterHalf.toFixed(0)} MB ` + `(${(((peakAfterHalf - atHalf) / atHalf) * 100).toFixed(1)}% growth while another ${total / 2} jobs went through).`);
+  say(
+    `RSS at half-way ${atHalf.toFixed(0)} MB, peak over the second half ${peakAfterHalf.toFixed(0)} MB ` +
+      `(${(((peakAfterHalf - atHalf) / atHalf) * 100).toFixed(1)}% growth while another ${total / 2} jobs went through).`,
+  );
   producer.disconnect();
   worker.disconnect();
   await broker.cleanup();

@@ -44,15 +44,24 @@ async function workerMain(): Promise<void> {
   const url = process.env.BENCH_URL!;
   const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 50);
   let latencies: number[] = [];
-  const workers = (process.env.BENCH_QUEUES ?? '').split(',').map((q) => new Worker<Buffer>(q, async (job) => {
-    latencies.push(now() - job.data.readDoubleLE(0));
-  }, { connection: url, concurrency, codec: 'raw', block: 1000 }));
+  const workers = (process.env.BENCH_QUEUES ?? '').split(',').map(
+    (q) =>
+      new Worker<Buffer>(
+        q,
+        async (job) => {
+          latencies.push(now() - job.data.readDoubleLE(0));
+        },
+        { connection: url, concurrency, codec: 'raw', block: 1000 },
+      ),
+  );
   for (const w of workers) w.on('error', (err) => process.stderr.write(`bench worker: ${err.message}\n`));
   process.on('message', (m: ToWorker) => {
     if (m.cmd === 'latencies') process.send!({ ev: 'latencies', values: latencies } satisfies FromWorker);
     if (m.cmd === 'reset') latencies = [];
   });
-  process.on('disconnect', () => { void Promise.all(workers.map((w) => w.close(2000))).then(() => process.exit(0)); });
+  process.on('disconnect', () => {
+    void Promise.all(workers.map((w) => w.close(2000))).then(() => process.exit(0));
+  });
   process.send!({ ev: 'ready' } satisfies FromWorker);
 }
 
@@ -63,7 +72,12 @@ function percentile(sorted: number[], p: number): number {
 
 function nextMessage(child: ChildProcess, ev: FromWorker['ev']): Promise<FromWorker> {
   return new Promise((resolve) => {
-    const on = (m: FromWorker) => { if (m.ev === ev) { child.off('message', on); resolve(m); } };
+    const on = (m: FromWorker) => {
+      if (m.ev === ev) {
+        child.off('message', on);
+        resolve(m);
+      }
+    };
     child.on('message', on);
   });
 }
@@ -105,7 +119,10 @@ async function main(): Promise<void> {
     for (let sent = 0; sent < jobs; sent += 1000) {
       const n = Math.min(1000, jobs - sent);
       const t = now();
-      await queue.enqueueMany(qThroughput, Array.from({ length: n }, () => ({ payload: payload(t) })));
+      await queue.enqueueMany(
+        qThroughput,
+        Array.from({ length: n }, () => ({ payload: payload(t) })),
+      );
     }
     const tEnqueued = now();
     await waitAcked(queue, qThroughput, jobs, 120_000);
@@ -123,7 +140,12 @@ async function main(): Promise<void> {
       const due = Math.min(total, Math.floor(((now() - start) / 1000) * rate));
       if (due > sent) {
         const t = now();
-        pending.push(queue.enqueueMany(qLatency, Array.from({ length: due - sent }, () => ({ payload: payload(t) }))));
+        pending.push(
+          queue.enqueueMany(
+            qLatency,
+            Array.from({ length: due - sent }, () => ({ payload: payload(t) })),
+          ),
+        );
         sent = due;
       }
       await new Promise((r) => setTimeout(r, 10));
@@ -140,7 +162,10 @@ async function main(): Promise<void> {
     }
     all.sort((a, b) => a - b);
 
-    const files = fs.readdirSync(broker.dir, { recursive: true }).map((f) => `${broker.dir}/${String(f)}`).filter((f) => fs.statSync(f).isFile());
+    const files = fs
+      .readdirSync(broker.dir, { recursive: true })
+      .map((f) => `${broker.dir}/${String(f)}`)
+      .filter((f) => fs.statSync(f).isFile());
     const bytes = files.reduce((sum, f) => sum + fs.statSync(f).size, 0);
     const cmd = `node dist/bench/sdk-e2e.js --jobs ${jobs} --rate ${rate} --seconds ${seconds} --concurrency ${concurrency} --workers ${nWorkers}`;
     const fmt = (x: number) => x.toFixed(2);
@@ -168,14 +193,22 @@ async function main(): Promise<void> {
       '',
       `Latency samples: ${all.length.toLocaleString('en-US')} (every job of phase B). The time is taken just before the`,
       'enqueueMany call that carries the job (every 10 ms, the jobs due), so it includes the ENQUEUE round trip with',
-      'its fsync, the CLAIM, and the worker process\'s event loop.',
+      "its fsync, the CLAIM, and the worker process's event loop.",
       '',
     ].join('\n');
     process.stdout.write(report);
     if (out) fs.writeFileSync(out, report);
   } finally {
     for (const c of children) c.disconnect();
-    await Promise.all(children.map((c) => new Promise((r) => { if (c.exitCode !== null) r(null); else c.once('exit', r); })));
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise((r) => {
+            if (c.exitCode !== null) r(null);
+            else c.once('exit', r);
+          }),
+      ),
+    );
     await queue.close();
     await broker.cleanup();
   }
@@ -184,5 +217,8 @@ async function main(): Promise<void> {
 if (process.argv.includes('--role') && process.argv[process.argv.indexOf('--role') + 1] === 'worker') {
   void workerMain();
 } else {
-  main().catch((err: Error) => { console.error(err); process.exit(1); });
+  main().catch((err: Error) => {
+    console.error(err);
+    process.exit(1);
+  });
 }

@@ -75,7 +75,9 @@ export const stringCodec: Codec<string> = {
     if (Buffer.isBuffer(value) || typeof value === 'string') return value;
     throw new TypeError(`the string codec takes strings, got ${typeof value}`);
   },
-  decode(data: Buffer): string { return data.toString('utf8'); },
+  decode(data: Buffer): string {
+    return data.toString('utf8');
+  },
 };
 
 /** Bytes, untouched: decode hands over the Buffer. */
@@ -85,7 +87,9 @@ export const rawCodec: Codec<Buffer> = {
     if (Buffer.isBuffer(value) || typeof value === 'string') return value;
     throw new TypeError(`the raw codec takes Buffers or strings, got ${typeof value}`);
   },
-  decode(data: Buffer): Buffer { return data; },
+  decode(data: Buffer): Buffer {
+    return data;
+  },
 };
 
 export const codecs = {

@@ -32,13 +32,18 @@ export function openConnection(connection: ConnectionLike | undefined, override:
 /** quit politely, fall back to disconnect if the broker does not answer */
 export async function closeConnection(redis: Redis, timeoutMs = 1000): Promise<void> {
   if (redis.status === 'end') return;
-  if (redis.status !== 'ready') { redis.disconnect(); return; }
+  if (redis.status !== 'ready') {
+    redis.disconnect();
+    return;
+  }
   const r: Redis = redis;
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
       r.quit().catch(() => undefined),
-      new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs); }),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      }),
     ]);
   } finally {
     if (timer) clearTimeout(timer);

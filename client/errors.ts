@@ -27,37 +27,95 @@ export class ResqError extends Error {
     if (options.command !== undefined) this.command = options.command;
   }
 
-  override get name(): string { return 'ResqError'; }
+  override get name(): string {
+    return 'ResqError';
+  }
 }
 
 /** `-ERR`: syntax, arity, bad number, unknown command or option. */
-export class CommandError extends ResqError { override get name(): string { return 'CommandError'; } }
+export class CommandError extends ResqError {
+  override get name(): string {
+    return 'CommandError';
+  }
+}
 /** `-FULL`: the queue is at its max length (and BLOCK was not given or timed out). */
-export class FullError extends ResqError { override get name(): string { return 'FullError'; } }
+export class FullError extends ResqError {
+  override get name(): string {
+    return 'FullError';
+  }
+}
 /** `-TOOBIG`: the payload exceeds the broker's `max-payload`. */
-export class TooBigError extends ResqError { override get name(): string { return 'TooBigError'; } }
+export class TooBigError extends ResqError {
+  override get name(): string {
+    return 'TooBigError';
+  }
+}
 /** `-NOJOB`: unknown job id. */
-export class NoJobError extends ResqError { override get name(): string { return 'NoJobError'; } }
+export class NoJobError extends ResqError {
+  override get name(): string {
+    return 'NoJobError';
+  }
+}
 /** `-STATE`: the job is not in a state that allows the command (e.g. ACK of a ready job). */
-export class StateError extends ResqError { override get name(): string { return 'StateError'; } }
+export class StateError extends ResqError {
+  override get name(): string {
+    return 'StateError';
+  }
+}
 /** `-STALE`: the delivery given with DELIVERY is no longer the active one: the lease was lost. */
-export class StaleError extends ResqError { override get name(): string { return 'StaleError'; } }
+export class StaleError extends ResqError {
+  override get name(): string {
+    return 'StaleError';
+  }
+}
 /** `-NOAUTH`: authentication required. */
-export class NoAuthError extends ResqError { override get name(): string { return 'NoAuthError'; } }
+export class NoAuthError extends ResqError {
+  override get name(): string {
+    return 'NoAuthError';
+  }
+}
 /** `-WRONGPASS`: invalid user name or password. */
-export class WrongPassError extends ResqError { override get name(): string { return 'WrongPassError'; } }
+export class WrongPassError extends ResqError {
+  override get name(): string {
+    return 'WrongPassError';
+  }
+}
 /** `-NOPERM`: the user may not run this command. */
-export class NoPermError extends ResqError { override get name(): string { return 'NoPermError'; } }
+export class NoPermError extends ResqError {
+  override get name(): string {
+    return 'NoPermError';
+  }
+}
 /** `-NOPROTO`: unsupported protocol version in HELLO. */
-export class NoProtoError extends ResqError { override get name(): string { return 'NoProtoError'; } }
+export class NoProtoError extends ResqError {
+  override get name(): string {
+    return 'NoProtoError';
+  }
+}
 /** `-LOADING`: the broker is still replaying its log at start-up. */
-export class LoadingError extends ResqError { override get name(): string { return 'LoadingError'; } }
+export class LoadingError extends ResqError {
+  override get name(): string {
+    return 'LoadingError';
+  }
+}
 /** `-MISCONF`: the broker cannot write its log; writes are refused. */
-export class MisconfError extends ResqError { override get name(): string { return 'MisconfError'; } }
+export class MisconfError extends ResqError {
+  override get name(): string {
+    return 'MisconfError';
+  }
+}
 /** The connection to the broker failed or closed before a reply arrived (no reply code). */
-export class ConnectionError extends ResqError { override get name(): string { return 'ConnectionError'; } }
+export class ConnectionError extends ResqError {
+  override get name(): string {
+    return 'ConnectionError';
+  }
+}
 /** A payload or result could not be decoded by the configured codec. */
-export class DecodeError extends ResqError { override get name(): string { return 'DecodeError'; } }
+export class DecodeError extends ResqError {
+  override get name(): string {
+    return 'DecodeError';
+  }
+}
 
 /**
  * Thrown by a worker's handler to fail the job for good: the worker NACKs it
@@ -68,7 +126,9 @@ export class NoRetryError extends Error {
     super(message, options);
   }
 
-  override get name(): string { return 'NoRetryError'; }
+  override get name(): string {
+    return 'NoRetryError';
+  }
 }
 
 type ErrorClass = new (code: string, message: string, options?: ResqErrorOptions) => ResqError;
@@ -129,10 +189,15 @@ export class BatchError extends ResqError {
   constructor(ids: (string | null)[], errors: (ResqError | null)[]) {
     const first = errors.find((e) => e !== null);
     const failed = errors.filter((e) => e !== null).length;
-    super(first?.code ?? 'ERR', `${failed} of ${ids.length} jobs failed to enqueue: ${first?.message ?? 'unknown error'}`, { cause: first, command: 'ENQUEUE' });
+    super(first?.code ?? 'ERR', `${failed} of ${ids.length} jobs failed to enqueue: ${first?.message ?? 'unknown error'}`, {
+      cause: first,
+      command: 'ENQUEUE',
+    });
     this.ids = ids;
     this.errors = errors;
   }
 
-  override get name(): string { return 'BatchError'; }
+  override get name(): string {
+    return 'BatchError';
+  }
 }

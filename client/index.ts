@@ -12,13 +12,26 @@ export type { Codec, CodecName } from './codecs';
 export { exponentialBackoff } from './backoff';
 export type { BackoffFn, ExponentialBackoffOptions } from './backoff';
 export {
-  ResqError, CommandError, FullError, TooBigError, NoJobError, StateError, StaleError, NoAuthError,
-  WrongPassError, NoPermError, NoProtoError, LoadingError, MisconfError, ConnectionError, DecodeError,
-  BatchError, NoRetryError, toResqError,
+  ResqError,
+  CommandError,
+  FullError,
+  TooBigError,
+  NoJobError,
+  StateError,
+  StaleError,
+  NoAuthError,
+  WrongPassError,
+  NoPermError,
+  NoProtoError,
+  LoadingError,
+  MisconfError,
+  ConnectionError,
+  DecodeError,
+  BatchError,
+  NoRetryError,
+  toResqError,
 } from './errors';
 export { DEFAULT_URL } from './connection';
 export type { ConnectionLike } from './connection';
 export { FINAL_STATES } from './types';
-export type {
-  Priority, JobState, EnqueueOptions, EnqueueItem, JobStatus, QueueStats, PeekedJob, DeadJob, PurgeTarget,
-} from './types';
+export type { Priority, JobState, EnqueueOptions, EnqueueItem, JobStatus, QueueStats, PeekedJob, DeadJob, PurgeTarget } from './types';

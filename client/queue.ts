@@ -103,7 +103,10 @@ export class Queue<T = unknown, R = unknown> extends TypedEmitter<QueueEvents> {
       let failed = false;
       batch.forEach((_, i) => {
         const [err, id] = results?.[i] ?? [new Error('no reply'), null];
-        if (err) { errors[start + i] = toResqError(err, 'ENQUEUE'); failed = true; } else ids[start + i] = String(id);
+        if (err) {
+          errors[start + i] = toResqError(err, 'ENQUEUE');
+          failed = true;
+        } else ids[start + i] = String(id);
       });
       if (failed) throw new BatchError(ids, errors);
     }
@@ -129,8 +132,7 @@ export class Queue<T = unknown, R = unknown> extends TypedEmitter<QueueEvents> {
    */
   async waitFor(id: string, timeoutMs = 0): Promise<JobStatus<T, R> | null> {
     intArg('timeoutMs', timeoutMs);
-    return this.withBlocking(async (conn) =>
-      parseStatus<T, R>(await this.run(conn, 'WAITJOB', [id, 'BLOCK', timeoutMs]), this.codec as Codec<unknown>));
+    return this.withBlocking(async (conn) => parseStatus<T, R>(await this.run(conn, 'WAITJOB', [id, 'BLOCK', timeoutMs]), this.codec as Codec<unknown>));
   }
 
   /** QSTATS as an object. */
@@ -214,7 +216,7 @@ export class Queue<T = unknown, R = unknown> extends TypedEmitter<QueueEvents> {
       // auto-pipelining, which a caller's own connection may have enabled
       const cmd = new Command(command, args, { replyEncoding: null });
       conn.sendCommand(cmd);
-      return await cmd.promise as Raw;
+      return (await cmd.promise) as Raw;
     } catch (err) {
       throw toResqError(err, command);
     }
@@ -230,7 +232,9 @@ export class Queue<T = unknown, R = unknown> extends TypedEmitter<QueueEvents> {
       this.allBlocking.add(conn);
     }
     let reject!: (err: Error) => void;
-    const closed = new Promise<never>((_, rej) => { reject = rej; });
+    const closed = new Promise<never>((_, rej) => {
+      reject = rej;
+    });
     this.pendingBlocking.add(reject);
     try {
       // ioredis 5 can leave a command pending forever when the connection is

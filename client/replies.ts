@@ -38,8 +38,21 @@ export function flatToMap(reply: Raw): Map<string, Raw> {
   return m;
 }
 
-const STATUS_FIELDS = new Set(['id', 'queue', 'state', 'priority', 'deliveries', 'retries', 'created-at',
-  'updated-at', 'run-at', 'lease-until', 'last-error', 'result', 'payload']);
+const STATUS_FIELDS = new Set([
+  'id',
+  'queue',
+  'state',
+  'priority',
+  'deliveries',
+  'retries',
+  'created-at',
+  'updated-at',
+  'run-at',
+  'lease-until',
+  'last-error',
+  'result',
+  'payload',
+]);
 
 function extras(m: Map<string, Raw>, known: Set<string>): Record<string, string | number | null> {
   const out: Record<string, string | number | null> = {};
@@ -67,7 +80,7 @@ export function parseStatus<T, R>(reply: Raw, codec: Codec<unknown>): JobStatus<
     runAt: num(m.get('run-at')),
     leaseUntil: num(m.get('lease-until')),
     lastError: str(m.get('last-error')),
-    result: result === null ? null : codec.decode(result) as R,
+    result: result === null ? null : (codec.decode(result) as R),
     extra: extras(m, STATUS_FIELDS),
   };
   if (m.has('payload')) {
@@ -78,10 +91,21 @@ export function parseStatus<T, R>(reply: Raw, codec: Codec<unknown>): JobStatus<
 }
 
 const STATS_FIELDS: ReadonlyArray<[string, keyof QueueStats]> = [
-  ['ready', 'ready'], ['scheduled', 'scheduled'], ['active', 'active'], ['completed', 'completed'],
-  ['dead', 'dead'], ['cancelled', 'cancelled'], ['ready-high', 'readyHigh'], ['ready-normal', 'readyNormal'],
-  ['ready-low', 'readyLow'], ['maxlen', 'maxLen'], ['enqueued', 'enqueued'], ['acked', 'acked'],
-  ['failed', 'failed'], ['retried', 'retried'], ['expired-leases', 'expiredLeases'],
+  ['ready', 'ready'],
+  ['scheduled', 'scheduled'],
+  ['active', 'active'],
+  ['completed', 'completed'],
+  ['dead', 'dead'],
+  ['cancelled', 'cancelled'],
+  ['ready-high', 'readyHigh'],
+  ['ready-normal', 'readyNormal'],
+  ['ready-low', 'readyLow'],
+  ['maxlen', 'maxLen'],
+  ['enqueued', 'enqueued'],
+  ['acked', 'acked'],
+  ['failed', 'failed'],
+  ['retried', 'retried'],
+  ['expired-leases', 'expiredLeases'],
 ];
 
 /** QSTATS reply -> QueueStats. */

@@ -130,17 +130,26 @@ export class Worker<T = unknown, R = unknown> extends TypedEmitter<WorkerEvents<
     // timeouts on CLAIM: a CLAIM rejected locally while the broker still
     // serves it would hand jobs to nobody (they would wait for their lease).
     this.claimConn = openConnection(options.connection, {
-      maxRetriesPerRequest: null, enableAutoPipelining: false, commandTimeout: undefined,
-      blockingTimeout: undefined, socketTimeout: undefined, connectionName: 'resq-worker-claim',
+      maxRetriesPerRequest: null,
+      enableAutoPipelining: false,
+      commandTimeout: undefined,
+      blockingTimeout: undefined,
+      socketTimeout: undefined,
+      connectionName: 'resq-worker-claim',
     });
     // (callBuffer must not be used on this connection: ioredis 5.11's
     // auto-pipelining crashes on it; `call` is fine, replies here are not binary)
     this.cmdConn = openConnection(options.connection, {
-      maxRetriesPerRequest: null, enableAutoPipelining: true, connectionName: 'resq-worker',
+      maxRetriesPerRequest: null,
+      enableAutoPipelining: true,
+      connectionName: 'resq-worker',
     });
     this.claimConn.on('error', (err: Error) => this.emitError(toResqError(err)));
     this.cmdConn.on('error', (err: Error) => this.emitError(toResqError(err)));
-    if (options.autorun ?? true) setImmediate(() => { void this.run(); });
+    if (options.autorun ?? true)
+      setImmediate(() => {
+        void this.run();
+      });
   }
 
   /** Starts the claim loop (if not started); resolves when the worker has stopped claiming. */
@@ -212,7 +221,10 @@ export class Worker<T = unknown, R = unknown> extends TypedEmitter<WorkerEvents<
       // jobs claimed are ours even if close() started meanwhile: run them
       for (const j of jobs) this.start(j);
       if (jobs.length > 0) this.hadJobs = true;
-      else if (this.hadJobs) { this.hadJobs = false; this.emitSafely('drained'); }
+      else if (this.hadJobs) {
+        this.hadJobs = false;
+        this.emitSafely('drained');
+      }
     }
   }
 
@@ -224,7 +236,7 @@ export class Worker<T = unknown, R = unknown> extends TypedEmitter<WorkerEvents<
       if (this.claimConn.status === 'ready') this.claimConn.disconnect(true);
     }, this.block + CLAIM_WATCHDOG_GRACE);
     try {
-      return parseJobs(await p as Raw);
+      return parseJobs((await p) as Raw);
     } finally {
       clearInterval(watchdog);
     }
@@ -232,8 +244,7 @@ export class Worker<T = unknown, R = unknown> extends TypedEmitter<WorkerEvents<
 
   private start(raw: RawJob): void {
     const abort = new AbortController();
-    const job = new Job<T>(raw.id, raw.queue, raw.payload, raw.deliveries, abort.signal, this.codec,
-      (j, ms) => this.touch(j, ms));
+    const job = new Job<T>(raw.id, raw.queue, raw.payload, raw.deliveries, abort.signal, this.codec, (j, ms) => this.touch(j, ms));
     const r: Running<T> = { job, abort, phase: 'running', lost: false, abandoned: false, settled: Promise.resolve() };
     this.running.add(r);
     this.busy++;
@@ -253,7 +264,8 @@ export class Worker<T = unknown, R = unknown> extends TypedEmitter<WorkerEvents<
       r.phase = 'settling';
       if (outcome.ok) await this.complete(r, outcome.value);
       else await this.fail(r, outcome.err);
-    })().catch((err: unknown) => this.emitError(toResqError(err)))
+    })()
+      .catch((err: unknown) => this.emitError(toResqError(err)))
       .finally(() => {
         r.phase = 'done';
         this.running.delete(r);
@@ -354,7 +366,7 @@ export class Worker<T = unknown, R = unknown> extends TypedEmitter<WorkerEvents<
   private async settle(command: 'ACK' | 'NACK', args: Arg[]): Promise<Raw> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.cmdConn.call(command, ...args) as Raw;
+        return (await this.cmdConn.call(command, ...args)) as Raw;
       } catch (err) {
         const e = toResqError(err, command);
         if (!(e instanceof ConnectionError) || this.forced || this.cmdConn.status === 'end') throw e;
@@ -366,7 +378,7 @@ export class Worker<T = unknown, R = unknown> extends TypedEmitter<WorkerEvents<
   private async touch(job: Job<T>, leaseMs?: number): Promise<number> {
     const args: Arg[] = [job.rawId, 'LEASE', intArg('leaseMs', leaseMs ?? this.lease, 1), 'DELIVERY', job.delivery];
     try {
-      return replyNumber(await this.cmdConn.call('TOUCH', ...args) as Raw);
+      return replyNumber((await this.cmdConn.call('TOUCH', ...args)) as Raw);
     } catch (err) {
       const e = toResqError(err, 'TOUCH');
       const r = [...this.running].find((x) => x.job === job);
@@ -381,12 +393,15 @@ export class Worker<T = unknown, R = unknown> extends TypedEmitter<WorkerEvents<
       r.heartbeat = undefined;
       if (r.phase !== 'running' || r.lost || r.abandoned) return;
       this.touch(r.job).then(
-        () => { if (r.phase === 'running' && !r.lost && !r.abandoned) this.scheduleHeartbeat(r); },
+        () => {
+          if (r.phase === 'running' && !r.lost && !r.abandoned) this.scheduleHeartbeat(r);
+        },
         (err: ResqError) => {
           if (r.lost || r.phase !== 'running') return;
           this.emitError(err);
           this.scheduleHeartbeat(r);
-        });
+        },
+      );
     }, this.heartbeat);
   }
 
@@ -397,7 +412,9 @@ export class Worker<T = unknown, R = unknown> extends TypedEmitter<WorkerEvents<
 
   private waitForSlot(): Promise<void> {
     if (this.closing || this.busy < this.concurrency) return Promise.resolve();
-    return new Promise<void>((resolve) => { this.wakeUp = resolve; }).then(() => this.waitForSlot());
+    return new Promise<void>((resolve) => {
+      this.wakeUp = resolve;
+    }).then(() => this.waitForSlot());
   }
 
   private wake(): void {
@@ -412,7 +429,11 @@ export class Worker<T = unknown, R = unknown> extends TypedEmitter<WorkerEvents<
       const t = setTimeout(done, ms);
       const prev = this.wakeUp;
       this.wakeUp = done;
-      function done() { clearTimeout(t); if (prev) prev(); resolve(); }
+      function done() {
+        clearTimeout(t);
+        if (prev) prev();
+        resolve();
+      }
     });
   }
 }
@@ -427,8 +448,13 @@ async function raceDeadline(p: Promise<unknown>, deadline: number): Promise<void
   if (ms <= 0) return;
   let t: NodeJS.Timeout | undefined;
   await Promise.race([
-    p.then(() => undefined, () => undefined),
-    new Promise<void>((resolve) => { t = setTimeout(resolve, ms); }),
+    p.then(
+      () => undefined,
+      () => undefined,
+    ),
+    new Promise<void>((resolve) => {
+      t = setTimeout(resolve, ms);
+    }),
   ]);
   if (t) clearTimeout(t);
 }

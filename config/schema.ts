@@ -73,14 +73,20 @@ export const SETTINGS: readonly SettingSpec[] = [
   int('dead-max', 100_000, 0, Number.MAX_SAFE_INTEGER, true, 'Keep at most this many dead jobs per queue.'),
   int('cancelled-retention', DAY, 0, 3650 * DAY, true, 'Keep cancelled jobs this many ms.'),
   // persistence
-  oneOf('appendfsync', 'always', ['always', 'everysec', 'no'], true, 'always: reply after fsync (group commit); everysec: fsync once a second; no: leave it to the OS.'),
+  oneOf(
+    'appendfsync',
+    'always',
+    ['always', 'everysec', 'no'],
+    true,
+    'always: reply after fsync (group commit); everysec: fsync once a second; no: leave it to the OS.',
+  ),
   int('segment-size', 64 * MiB, 64 * 1024, 4096 * MiB, true, 'Start a new log segment past this size.'),
   int('snapshot-log-size', 256 * MiB, 0, 1024 * 1024 * MiB, true, 'Take a snapshot automatically once the log since the last one exceeds this (0 = never).'),
   int('snapshot-slice', 2000, 100, 1_000_000, true, 'Jobs written per event-loop turn while a snapshot streams.'),
   bool('repair', false, false, 'At start-up, cut the log at the first corrupt record instead of refusing to start.'),
   // cron
   oneOf('cron-catchup', 'one', ['none', 'one'], true, 'Runs missed while the broker was down: none, or one catch-up run per recurring job.'),
-  str('timezone', '', false, 'Default time zone of CRON expressions (IANA name; empty = the server\'s).'),
+  str('timezone', '', false, "Default time zone of CRON expressions (IANA name; empty = the server's)."),
   // operations
   int('http-port', 7378, 0, 65535, false, 'Port of the HTTP listener (/metrics, /health, /ready, /v1 API); 0 turns it off.'),
   str('http-bind', '127.0.0.1', false, 'Address the HTTP listener binds to.'),

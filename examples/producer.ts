@@ -7,24 +7,37 @@
  */
 import { FullError, Queue } from '../client';
 
-interface Email { to: string; subject: string }
+interface Email {
+  to: string;
+  subject: string;
+}
 
 async function main(): Promise<void> {
   // connection: process.env.RESQ_URL, else redis://127.0.0.1:7377
   const queue = new Queue<Email, { messageId: string }>(process.env.RESQ_URL);
   try {
     // one job, with options: retried up to 5 times, 1 s, 2 s, 4 s ... at most 1 min apart
-    const id = await queue.enqueue('emails', { to: 'ada@example.com', subject: 'Welcome' }, {
-      priority: 'high', retries: 5, backoff: { base: 1000, max: 60_000 }, lease: 30_000,
-      id: 'welcome-ada', // idempotent: enqueueing the same id again returns it, no second job
-    });
+    const id = await queue.enqueue(
+      'emails',
+      { to: 'ada@example.com', subject: 'Welcome' },
+      {
+        priority: 'high',
+        retries: 5,
+        backoff: { base: 1000, max: 60_000 },
+        lease: 30_000,
+        id: 'welcome-ada', // idempotent: enqueueing the same id again returns it, no second job
+      },
+    );
     console.log('enqueued', id);
 
     // many jobs in one round trip per 1000
-    const ids = await queue.enqueueMany('emails', Array.from({ length: 100 }, (_, i) => ({
-      payload: { to: `user${i}@example.com`, subject: 'Newsletter' },
-      options: { priority: 'low' as const },
-    })));
+    const ids = await queue.enqueueMany(
+      'emails',
+      Array.from({ length: 100 }, (_, i) => ({
+        payload: { to: `user${i}@example.com`, subject: 'Newsletter' },
+        options: { priority: 'low' as const },
+      })),
+    );
     console.log('enqueued', ids.length, 'newsletters');
 
     // a job for tomorrow
@@ -44,4 +57,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: Error) => { console.error(err); process.exit(1); });
+main().catch((err: Error) => {
+  console.error(err);
+  process.exit(1);
+});

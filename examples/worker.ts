@@ -9,7 +9,10 @@
  */
 import { NoRetryError, Worker } from '../client';
 
-interface Email { to: string; subject: string }
+interface Email {
+  to: string;
+  subject: string;
+}
 
 async function sendMail(mail: Email, signal: AbortSignal): Promise<string> {
   if (!mail.to.includes('@')) throw new NoRetryError(`bad address ${mail.to}`); // no point retrying
@@ -18,14 +21,18 @@ async function sendMail(mail: Email, signal: AbortSignal): Promise<string> {
   return `<${Date.now()}@example.com>`;
 }
 
-const worker = new Worker<Email, { messageId: string }>('emails', async (job) => {
-  const messageId = await sendMail(job.data, job.signal);
-  return { messageId }; // stored as the job's result (ACK ... RESULT)
-}, {
-  connection: process.env.RESQ_URL,
-  concurrency: 10,
-  lease: 30_000, // TOUCHed every 15 s while a handler runs
-});
+const worker = new Worker<Email, { messageId: string }>(
+  'emails',
+  async (job) => {
+    const messageId = await sendMail(job.data, job.signal);
+    return { messageId }; // stored as the job's result (ACK ... RESULT)
+  },
+  {
+    connection: process.env.RESQ_URL,
+    concurrency: 10,
+    lease: 30_000, // TOUCHed every 15 s while a handler runs
+  },
+);
 
 worker.on('completed', (job, result) => console.log(`sent ${job.id} -> ${result.messageId}`));
 worker.on('failed', (job, err, state) => console.warn(`job ${job.id} failed (${err.message}); now ${state}`));
@@ -37,7 +44,13 @@ function shutdown(signal: string): void {
   if (stopping) return;
   stopping = true;
   console.log(`${signal}: closing`);
-  worker.close(25_000).then(() => process.exit(0), (err: Error) => { console.error(err); process.exit(1); });
+  worker.close(25_000).then(
+    () => process.exit(0),
+    (err: Error) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
 }
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));

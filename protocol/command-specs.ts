@@ -47,15 +47,28 @@ function sub(parent: string, name: string, arity: number, flags: CommandFlag[], 
   return spec(`${parent}|${name}`, arity, flags, group, syntax, summary, 0);
 }
 
-const ENQUEUE_OPTIONS =
-  '[PRIORITY high|normal|low] [DELAY ms | AT unix-ms] [RETRIES n] [BACKOFF base-ms [MAX max-ms]] [LEASE ms] [TTL ms] [ID id] [BLOCK ms]';
+const ENQUEUE_OPTIONS = '[PRIORITY high|normal|low] [DELAY ms | AT unix-ms] [RETRIES n] [BACKOFF base-ms [MAX max-ms]] [LEASE ms] [TTL ms] [ID id] [BLOCK ms]';
 
 export const COMMAND_SPECS: readonly CommandSpec[] = [
   // jobs
   spec('enqueue', -3, ['write', 'blocking'], 'job', `queue payload ${ENQUEUE_OPTIONS}`, 'Creates a job and returns its id (idempotent with ID).'),
-  spec('claim', -2, ['write', 'blocking'], 'job', 'queue [COUNT n] [BLOCK ms] [LEASE ms]', 'Hands up to n ready jobs to the caller, each as [id, queue, payload, deliveries].'),
+  spec(
+    'claim',
+    -2,
+    ['write', 'blocking'],
+    'job',
+    'queue [COUNT n] [BLOCK ms] [LEASE ms]',
+    'Hands up to n ready jobs to the caller, each as [id, queue, payload, deliveries].',
+  ),
   spec('ack', -2, ['write', 'fast'], 'job', 'id [RESULT value] [DELIVERY d]', 'Marks an active job completed.'),
-  spec('nack', -2, ['write', 'fast'], 'job', 'id [DELAY ms] [ERROR message] [NORETRY] [DELIVERY d]', 'Reports a failed delivery; the job is retried after its backoff or becomes dead.'),
+  spec(
+    'nack',
+    -2,
+    ['write', 'fast'],
+    'job',
+    'id [DELAY ms] [ERROR message] [NORETRY] [DELIVERY d]',
+    'Reports a failed delivery; the job is retried after its backoff or becomes dead.',
+  ),
   spec('touch', -2, ['write', 'fast'], 'job', 'id [LEASE ms] [DELIVERY d]', 'Extends the lease of an active job (heartbeat); returns the new deadline.'),
   spec('status', -2, ['readonly', 'fast'], 'job', 'id [WITHPAYLOAD]', 'Returns every field of a job, or nil.'),
   spec('cancel', 2, ['write', 'fast'], 'job', 'id', 'Cancels a ready or scheduled job.'),
@@ -81,7 +94,15 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
   spec('ping', -1, ['fast', 'loading'], 'connection', '[message]', 'Replies PONG, or the message.', 0),
   spec('echo', 2, ['fast', 'loading'], 'connection', 'message', 'Replies the message.', 0),
   spec('quit', -1, ['fast', 'noauth', 'loading'], 'connection', '', 'Closes the connection after replying OK.', 0),
-  spec('hello', -1, ['fast', 'noauth', 'loading'], 'connection', '[2|3 [AUTH user password] [SETNAME name]]', 'Switches protocol version; replies server info.', 0),
+  spec(
+    'hello',
+    -1,
+    ['fast', 'noauth', 'loading'],
+    'connection',
+    '[2|3 [AUTH user password] [SETNAME name]]',
+    'Switches protocol version; replies server info.',
+    0,
+  ),
   spec('auth', -2, ['fast', 'noauth', 'loading'], 'connection', '[user] password', 'Authenticates the connection.', 0),
   spec('select', 2, ['fast', 'loading'], 'connection', '0', 'Only database 0 exists; accepted for client compatibility.', 0),
   spec('reset', 1, ['fast', 'loading'], 'connection', '', 'Resets the connection state (protocol 2, no name, not authenticated).', 0),
@@ -109,7 +130,15 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
   spec('shutdown', -1, ['admin', 'loading'], 'server', '[SAVE|NOSAVE]', 'Flushes the log, snapshots (unless NOSAVE) and exits.', 0),
   spec('time', 1, ['fast', 'loading'], 'server', '', 'Server time as [unix-seconds, microseconds].', 0),
   spec('slowlog', -2, ['admin', 'loading'], 'server', 'GET [count] | LEN | RESET', 'Commands that ran longer than slowlog-slower-than microseconds.', 0, [
-    sub('slowlog', 'get', -2, ['admin', 'loading'], 'server', '[count]', 'The newest entries (default 10, -1 = all), each [id, unix-time, microseconds, [args], client-addr, client-name].'),
+    sub(
+      'slowlog',
+      'get',
+      -2,
+      ['admin', 'loading'],
+      'server',
+      '[count]',
+      'The newest entries (default 10, -1 = all), each [id, unix-time, microseconds, [args], client-addr, client-name].',
+    ),
     sub('slowlog', 'len', 2, ['admin', 'loading'], 'server', '', 'Number of entries.'),
     sub('slowlog', 'reset', 2, ['admin', 'loading'], 'server', '', 'Removes every entry.'),
   ]),

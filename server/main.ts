@@ -39,7 +39,11 @@ export async function main(argv: string[]): Promise<void> {
     await broker.listen();
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    fail(err.code === 'EADDRINUSE' ? `port ${settings.int('port')} is already in use` : `cannot listen on ${settings.str('bind')}:${settings.int('port')}: ${err.message}`);
+    fail(
+      err.code === 'EADDRINUSE'
+        ? `port ${settings.int('port')} is already in use`
+        : `cannot listen on ${settings.str('bind')}:${settings.int('port')}: ${err.message}`,
+    );
   }
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void broker.shutdown('save', sig));
 

@@ -13,7 +13,15 @@ import { Queue } from '../client';
 import { BrokerProcess } from './helpers/broker';
 import { brokerUrl, qname, startSdkBroker, until } from './helpers/sdk-util';
 
-interface Line { at: number; ev: string; worker?: string; id?: string; delivery?: number; acked?: boolean; ids?: string[] }
+interface Line {
+  at: number;
+  ev: string;
+  worker?: string;
+  id?: string;
+  delivery?: number;
+  acked?: boolean;
+  ids?: string[];
+}
 
 interface Proc {
   child: ChildProcess;
@@ -26,17 +34,26 @@ const HELPERS = path.join(__dirname, 'helpers');
 
 function spawnHelper(script: string, env: Record<string, string>): Proc {
   const child = spawn(process.execPath, [path.join(HELPERS, script)], {
-    env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   const p: Proc = {
-    child, lines: [], stderr: '',
+    child,
+    lines: [],
+    stderr: '',
     // 'close', not 'exit': every line the process wrote has been read by then
     exited: new Promise((resolve) => child.once('close', () => resolve())),
   };
   createInterface({ input: child.stdout! }).on('line', (l) => {
-    try { p.lines.push({ ...(JSON.parse(l) as Line), at: Date.now() }); } catch { p.stderr += `(stdout) ${l}\n`; }
+    try {
+      p.lines.push({ ...(JSON.parse(l) as Line), at: Date.now() });
+    } catch {
+      p.stderr += `(stdout) ${l}\n`;
+    }
   });
-  child.stderr!.on('data', (d: Buffer) => { p.stderr += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => {
+    p.stderr += d.toString();
+  });
   return p;
 }
 
@@ -83,8 +100,12 @@ describe('client multi-host: producer + two worker processes, one SIGKILLed', fu
       return p.lines.filter((l) => l.ev === 'start' && !acked.has(`${l.id}/${l.delivery}`)).map((l) => l.id!);
     };
     // ... right after a job started (jobs take 80 ms), so that one is surely mid-handler
-    await until(() => a.lines.some((l) => l.ev === 'ack') && a.lines.some((l) => l.ev === 'start' && Date.now() - l.at < 15)
-      && inFlight(a).length > 0, 10000, 'worker a busy', 1);
+    await until(
+      () => a.lines.some((l) => l.ev === 'ack') && a.lines.some((l) => l.ev === 'start' && Date.now() - l.at < 15) && inFlight(a).length > 0,
+      10000,
+      'worker a busy',
+      1,
+    );
     a.child.kill('SIGKILL');
     const killedAt = Date.now();
     await a.exited;
@@ -126,7 +147,7 @@ describe('client multi-host: producer + two worker processes, one SIGKILLed', fu
     return { killedInFlight, killedAt, completedAt };
   }
 
-  it('redelivers the killed worker\'s jobs after their lease runs out', async () => {
+  it("redelivers the killed worker's jobs after their lease runs out", async () => {
     await round({ lease: 800, count: 60 });
   });
 

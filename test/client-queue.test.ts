@@ -3,8 +3,18 @@ import { expect } from 'chai';
 import Redis from 'ioredis';
 import { Packr } from 'msgpackr';
 import {
-  BatchError, CommandError, ConnectionError, FullError, NoJobError, Queue, ResqError, StaleError, StateError,
-  TooBigError, Worker, toResqError,
+  BatchError,
+  CommandError,
+  ConnectionError,
+  FullError,
+  NoJobError,
+  Queue,
+  ResqError,
+  StaleError,
+  StateError,
+  TooBigError,
+  Worker,
+  toResqError,
 } from '../client';
 import { BrokerProcess } from './helpers/broker';
 import { brokerUrl, qname, startSdkBroker, until } from './helpers/sdk-util';
@@ -25,11 +35,15 @@ describe('client Queue (producer SDK)', function () {
     broker = await startSdkBroker({ 'max-payload': '65536', 'default-retries': '2' });
     url = brokerUrl(broker);
   });
-  beforeEach(() => { queue = track(new Queue(url)); });
+  beforeEach(() => {
+    queue = track(new Queue(url));
+  });
   afterEach(async () => {
     await Promise.all(open.splice(0).map((x) => x.close()));
   });
-  after(async () => { await broker.cleanup(); });
+  after(async () => {
+    await broker.cleanup();
+  });
 
   describe('connection', () => {
     it('defaults to RESQ_URL', async () => {
@@ -39,7 +53,8 @@ describe('client Queue (producer SDK)', function () {
         const q = track(new Queue());
         expect(await q.length(qname())).to.equal(0);
       } finally {
-        if (saved === undefined) delete process.env.RESQ_URL; else process.env.RESQ_URL = saved;
+        if (saved === undefined) delete process.env.RESQ_URL;
+        else process.env.RESQ_URL = saved;
       }
     });
 
@@ -77,7 +92,9 @@ describe('client Queue (producer SDK)', function () {
       expect(s!.priority).to.equal('normal');
       expect(s!.deliveries).to.equal(0);
       expect(s!.retries).to.equal(2); // default-retries of this broker
-      expect(s!.createdAt).to.be.a('number').within(before - 1000, Date.now() + 1000);
+      expect(s!.createdAt)
+        .to.be.a('number')
+        .within(before - 1000, Date.now() + 1000);
       expect(s!.updatedAt).to.be.a('number');
       expect(s!.runAt).to.equal(null);
       expect(s!.leaseUntil).to.equal(null);
@@ -152,7 +169,11 @@ describe('client Queue (producer SDK)', function () {
       const name = qname();
       for (const bad of [{ delay: -1 }, { delay: 1.5 }, { delay: 1, at: 2 }, { priority: 'urgent' }, { retries: NaN }, { id: '' }]) {
         let err: unknown;
-        try { await queue.enqueue(name, 'x', bad as never); } catch (e) { err = e; }
+        try {
+          await queue.enqueue(name, 'x', bad as never);
+        } catch (e) {
+          err = e;
+        }
         expect(err, JSON.stringify(bad)).to.be.instanceOf(TypeError);
       }
       expect(await queue.length(name)).to.equal(0);
@@ -192,7 +213,10 @@ describe('client Queue (producer SDK)', function () {
       const q = track(new Queue(url, { batchSize: 1000 }));
       let pipelines = 0;
       const orig = q.redis.pipeline.bind(q.redis);
-      q.redis.pipeline = ((...args: Parameters<typeof orig>) => { pipelines++; return orig(...args); }) as typeof q.redis.pipeline;
+      q.redis.pipeline = ((...args: Parameters<typeof orig>) => {
+        pipelines++;
+        return orig(...args);
+      }) as typeof q.redis.pipeline;
       const items = Array.from({ length: 2500 }, (_, i) => ({ payload: { i } }));
       const ids = await q.enqueueMany(name, items, { priority: 'low' });
       expect(pipelines).to.equal(3);
@@ -205,10 +229,9 @@ describe('client Queue (producer SDK)', function () {
 
     it('per-item options override the defaults', async () => {
       const name = qname();
-      const ids = await queue.enqueueMany(name, [
-        { payload: 'a' },
-        { payload: 'b', options: { priority: 'high', id: `many-${Date.now()}` } },
-      ], { delay: 60000 });
+      const ids = await queue.enqueueMany(name, [{ payload: 'a' }, { payload: 'b', options: { priority: 'high', id: `many-${Date.now()}` } }], {
+        delay: 60000,
+      });
       const b = await queue.status(ids[1]);
       expect(b!.priority).to.equal('high');
       expect(b!.state).to.equal('scheduled');
@@ -237,9 +260,7 @@ describe('client Queue (producer SDK)', function () {
       await queue.enqueue(name, 'plain text');
       await queue.enqueue(name, { a: [1, 2] });
       const jobs = await raw.peek(name, 3);
-      expect(jobs.map((j) => j.payload as Buffer)).to.deep.equal([
-        Buffer.from([0, 1, 2, 255]), Buffer.from('plain text'), Buffer.from('{"a":[1,2]}'),
-      ]);
+      expect(jobs.map((j) => j.payload as Buffer)).to.deep.equal([Buffer.from([0, 1, 2, 255]), Buffer.from('plain text'), Buffer.from('{"a":[1,2]}')]);
       const decoded = await queue.peek(name, 3);
       expect(decoded[1].payload).to.equal('plain text');
       expect(decoded[2].payload).to.deep.equal({ a: [1, 2] });
@@ -326,7 +347,24 @@ describe('client Queue (producer SDK)', function () {
       await queue.enqueue(name, 'b');
       await queue.enqueue(name, 'c', { delay: 60000 });
       const stats = await queue.stats(name);
-      expect(stats).to.include({ ready: 2, scheduled: 1, active: 0, completed: 0, dead: 0, cancelled: 0, readyHigh: 1, readyNormal: 1, readyLow: 0, paused: false, maxLen: 0, enqueued: 3, acked: 0, failed: 0, retried: 0, expiredLeases: 0 });
+      expect(stats).to.include({
+        ready: 2,
+        scheduled: 1,
+        active: 0,
+        completed: 0,
+        dead: 0,
+        cancelled: 0,
+        readyHigh: 1,
+        readyNormal: 1,
+        readyLow: 0,
+        paused: false,
+        maxLen: 0,
+        enqueued: 3,
+        acked: 0,
+        failed: 0,
+        retried: 0,
+        expiredLeases: 0,
+      });
       expect(await queue.queues()).to.include(name);
       expect(await queue.length(name)).to.equal(3);
       const peeked = await queue.peek(name, 10);
@@ -341,7 +379,15 @@ describe('client Queue (producer SDK)', function () {
       expect((await queue.stats(name)).paused).to.equal(true);
       const id = await queue.enqueue(name, 'x');
       const done: string[] = [];
-      const worker = track(new Worker(name, async (job) => { done.push(job.id); }, { connection: url, block: 100 }));
+      const worker = track(
+        new Worker(
+          name,
+          async (job) => {
+            done.push(job.id);
+          },
+          { connection: url, block: 100 },
+        ),
+      );
       await new Promise((r) => setTimeout(r, 300)); // a paused queue hands out nothing: nothing to poll for
       expect(done).to.deep.equal([]);
       await queue.resume(name);
@@ -353,11 +399,20 @@ describe('client Queue (producer SDK)', function () {
 
     it('dlq, requeue, requeueAll, purge', async () => {
       const name = qname();
-      const worker = track(new Worker(name, async (job) => {
-        if ((job.data as { fail: boolean }).fail) throw new Error('boom ' + job.id);
-      }, { connection: url, block: 100, concurrency: 5 }));
+      const worker = track(
+        new Worker(
+          name,
+          async (job) => {
+            if ((job.data as { fail: boolean }).fail) throw new Error('boom ' + job.id);
+          },
+          { connection: url, block: 100, concurrency: 5 },
+        ),
+      );
       worker.on('error', () => undefined);
-      const ids = await queue.enqueueMany(name, [0, 1, 2].map(() => ({ payload: { fail: true }, options: { retries: 0 } })));
+      const ids = await queue.enqueueMany(
+        name,
+        [0, 1, 2].map(() => ({ payload: { fail: true }, options: { retries: 0 } })),
+      );
       await queue.enqueue(name, { fail: false });
       await until(async () => (await queue.stats(name)).dead === 3, 5000, '3 dead');
       await worker.close();

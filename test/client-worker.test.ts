@@ -33,7 +33,9 @@ describe('client Worker (consumer SDK)', function () {
     await Promise.all(workers.splice(0).map((w) => w.close(1000)));
     await queue.close();
   });
-  after(async () => { await broker.cleanup(); });
+  after(async () => {
+    await broker.cleanup();
+  });
 
   it('runs the handler, ACKs with its result (RESULT) and DELIVERY, emits active and completed', async () => {
     const name = qname();
@@ -68,17 +70,24 @@ describe('client Worker (consumer SDK)', function () {
 
   it('never runs more than concurrency handlers; claims in batches', async () => {
     const name = qname();
-    const ids = await queue.enqueueMany(name, Array.from({ length: 30 }, (_, i) => ({ payload: i })));
+    const ids = await queue.enqueueMany(
+      name,
+      Array.from({ length: 30 }, (_, i) => ({ payload: i })),
+    );
     let now = 0;
     let max = 0;
     const done = new Set<string>();
-    worker(name, async (job) => {
-      now++;
-      max = Math.max(max, now);
-      await new Promise((r) => setTimeout(r, 20));
-      now--;
-      done.add(job.id);
-    }, { concurrency: 4, batch: 3 });
+    worker(
+      name,
+      async (job) => {
+        now++;
+        max = Math.max(max, now);
+        await new Promise((r) => setTimeout(r, 20));
+        now--;
+        done.add(job.id);
+      },
+      { concurrency: 4, batch: 3 },
+    );
     await until(() => done.size === 30, 10000, 'all 30 done');
     expect(max).to.be.at.most(4);
     expect(max).to.be.at.least(2);
@@ -106,7 +115,10 @@ describe('client Worker (consumer SDK)', function () {
     expect(s!.state).to.equal('completed');
     expect(s!.deliveries).to.equal(3);
     expect(s!.lastError).to.equal('attempt 2 failed');
-    expect(failures).to.deep.equal([['attempt 1 failed', 'scheduled', 1], ['attempt 2 failed', 'scheduled', 2]]);
+    expect(failures).to.deep.equal([
+      ['attempt 1 failed', 'scheduled', 1],
+      ['attempt 2 failed', 'scheduled', 2],
+    ]);
     const stats = await queue.stats(name);
     expect(stats.failed).to.equal(2);
     expect(stats.retried).to.equal(2);
@@ -116,7 +128,9 @@ describe('client Worker (consumer SDK)', function () {
     const name = qname();
     const id = await queue.enqueue(name, 'poison', { retries: 1, backoff: { base: 10 } });
     const states: NackState[] = [];
-    const w = worker(name, async () => { throw new Error('always'); });
+    const w = worker(name, async () => {
+      throw new Error('always');
+    });
     w.on('failed', (_job, _err, state) => states.push(state));
     const s = await queue.waitFor(id, 5000);
     expect(s!.state).to.equal('dead');
@@ -133,11 +147,23 @@ describe('client Worker (consumer SDK)', function () {
     const calls: [number, string][] = [];
     let firstFailAt = 0;
     let secondStartAt = 0;
-    worker(name, async (job) => {
-      if (job.delivery === 1) { firstFailAt = Date.now(); throw new Error('once'); }
-      secondStartAt = Date.now();
-      return 'ok';
-    }, { backoff: (attempt, err) => { calls.push([attempt, err.message]); return 250; } });
+    worker(
+      name,
+      async (job) => {
+        if (job.delivery === 1) {
+          firstFailAt = Date.now();
+          throw new Error('once');
+        }
+        secondStartAt = Date.now();
+        return 'ok';
+      },
+      {
+        backoff: (attempt, err) => {
+          calls.push([attempt, err.message]);
+          return 250;
+        },
+      },
+    );
     const s = await queue.waitFor(id, 5000);
     expect(s!.state).to.equal('completed');
     expect(calls).to.deep.equal([[1, 'once']]);
@@ -154,7 +180,9 @@ describe('client Worker (consumer SDK)', function () {
   it('NoRetryError fails the job for good (NACK ... NORETRY): dead with retries left', async () => {
     const name = qname();
     const id = await queue.enqueue(name, 'x', { retries: 5 });
-    const w = worker(name, async () => { throw new NoRetryError('bad input'); });
+    const w = worker(name, async () => {
+      throw new NoRetryError('bad input');
+    });
     const [job, err, state] = await nextEvent<[Job, Error, NackState]>(w, 'failed');
     expect(job.id).to.equal(id);
     expect(err).to.be.instanceOf(NoRetryError);
@@ -170,18 +198,24 @@ describe('client Worker (consumer SDK)', function () {
     const id = await queue.enqueue(name, 'long');
     const touches: number[] = [];
     let runs = 0;
-    const w = worker(name, async (job) => {
-      runs++;
-      await new Promise((r) => setTimeout(r, 1500));
-      touches.push(await job.touch()); // a manual heartbeat too
-      return 'survived';
-    }, { lease: 400 });
+    const w = worker(
+      name,
+      async (job) => {
+        runs++;
+        await new Promise((r) => setTimeout(r, 1500));
+        touches.push(await job.touch()); // a manual heartbeat too
+        return 'survived';
+      },
+      { lease: 400 },
+    );
     expect(w.heartbeat).to.equal(200);
     // a second worker on the queue would get the job if its lease ran out
     // (started once the first one holds the job, or it could win the first claim)
     const other: string[] = [];
     await until(() => runs === 1, 5000, 'the first worker started the job');
-    worker(name, async (job) => { other.push(job.id); });
+    worker(name, async (job) => {
+      other.push(job.id);
+    });
     const s = await queue.waitFor(id, 8000);
     expect(s!.state).to.equal('completed');
     expect(s!.deliveries).to.equal(1);
@@ -196,10 +230,14 @@ describe('client Worker (consumer SDK)', function () {
     const name = qname();
     const id = await queue.enqueue(name, 'slow', { retries: 3 });
     const release = gate();
-    const w = worker(name, async (job) => {
-      if (job.delivery === 1) await release.promise;
-      return `delivery ${job.delivery}`;
-    }, { lease: 200, heartbeat: false });
+    const w = worker(
+      name,
+      async (job) => {
+        if (job.delivery === 1) await release.promise;
+        return `delivery ${job.delivery}`;
+      },
+      { lease: 200, heartbeat: false },
+    );
     const stalled: [string, StalledDuring, boolean][] = [];
     w.on('stalled', (job, during) => stalled.push([job.id, during, job.signal.aborted]));
     const completed: [number, boolean][] = [];
@@ -221,7 +259,14 @@ describe('client Worker (consumer SDK)', function () {
     const name = qname();
     const id = await queue.enqueue(name, 'slow', { retries: 3 });
     const release = gate();
-    const slow = worker(name, async () => { await release.promise; return 'slow'; }, { lease: 200, heartbeat: false });
+    const slow = worker(
+      name,
+      async () => {
+        await release.promise;
+        return 'slow';
+      },
+      { lease: 200, heartbeat: false },
+    );
     const slowDone: boolean[] = [];
     slow.on('completed', (_job, _r, acked) => slowDone.push(acked));
     await until(async () => (await queue.stats(name)).expiredLeases >= 1, 5000, 'lease expired');
@@ -240,11 +285,17 @@ describe('client Worker (consumer SDK)', function () {
     const id = await queue.enqueue(name, 'x', { ttl: 300 });
     const release = gate();
     let signalled = false;
-    const w = worker(name, async (job) => {
-      job.signal.addEventListener('abort', () => { signalled = true; });
-      await release.promise;
-      return 'late';
-    }, { lease: 5000, heartbeat: 100 });
+    const w = worker(
+      name,
+      async (job) => {
+        job.signal.addEventListener('abort', () => {
+          signalled = true;
+        });
+        await release.promise;
+        return 'late';
+      },
+      { lease: 5000, heartbeat: 100 },
+    );
     const completed: string[] = [];
     w.on('completed', (job) => completed.push(job.id));
     const [job, during] = await nextEvent<[Job, StalledDuring]>(w, 'stalled', 5000);
@@ -268,7 +319,7 @@ describe('client Worker (consumer SDK)', function () {
       worker<{ n: number }, { twice: number }>(name, async (job) => ({ twice: job.data.n * 2 }), { codec: 'msgpack' });
       const s = await mq.waitFor(id, 5000);
       expect(s!.result).to.deep.equal({ twice: 42 });
-      const raw = await queue.redis.callBuffer('STATUS', id) as Buffer[];
+      const raw = (await queue.redis.callBuffer('STATUS', id)) as Buffer[];
       const i = raw.findIndex((b) => b && b.toString() === 'result');
       expect(new Packr({ useRecords: false }).unpack(raw[i + 1])).to.deep.equal({ twice: 42 });
     } finally {
@@ -291,7 +342,13 @@ describe('client Worker (consumer SDK)', function () {
     const bytes = Buffer.from([0, 255, 13, 10, 36, 42]);
     const id = await queue.enqueue(name, bytes);
     const seen: Buffer[] = [];
-    worker<Buffer>(name, async (job) => { seen.push(job.data); }, { codec: 'raw' });
+    worker<Buffer>(
+      name,
+      async (job) => {
+        seen.push(job.data);
+      },
+      { codec: 'raw' },
+    );
     await queue.waitFor(id, 5000);
     expect(seen).to.deep.equal([bytes]);
   });
@@ -322,7 +379,9 @@ describe('client Worker (consumer SDK)', function () {
       const id = await queue.enqueue(name, 'stuck', { retries: 3, backoff: { base: 60000 } });
       let aborted = false;
       const w = worker(name, async (job) => {
-        job.signal.addEventListener('abort', () => { aborted = true; });
+        job.signal.addEventListener('abort', () => {
+          aborted = true;
+        });
         await new Promise((r) => setTimeout(r, 3000));
         return 'too late';
       });
@@ -345,7 +404,13 @@ describe('client Worker (consumer SDK)', function () {
     it('runs the jobs a claim in flight brings back while closing', async () => {
       const name = qname();
       const done: string[] = [];
-      const w = worker(name, async (job) => { done.push(job.id); }, { block: 1000 });
+      const w = worker(
+        name,
+        async (job) => {
+          done.push(job.id);
+        },
+        { block: 1000 },
+      );
       await new Promise((r) => setTimeout(r, 100)); // let the first CLAIM block
       const closing = w.close(5000);
       const id = await queue.enqueue(name, 'during close');
@@ -362,10 +427,14 @@ describe('client Worker (consumer SDK)', function () {
       const name = qname();
       const release = gate();
       const completed: [string, boolean][] = [];
-      const w = worker(name, async (job) => {
-        if (job.data === 'in flight') await release.promise;
-        return job.data;
-      }, { concurrency: 2, block: 1000 });
+      const w = worker(
+        name,
+        async (job) => {
+          if (job.data === 'in flight') await release.promise;
+          return job.data;
+        },
+        { concurrency: 2, block: 1000 },
+      );
       w.on('completed', (job, _r, acked) => completed.push([job.id, acked]));
       const inFlight = await queue.enqueue(name, 'in flight');
       await until(() => w.activeCount === 1, 3000, 'in-flight job active');
@@ -389,10 +458,14 @@ describe('client Worker (consumer SDK)', function () {
       const name = qname();
       const release = gate();
       const completed: [string, boolean][] = [];
-      const w = worker(name, async (job) => {
-        if (job.data === 'in flight') await release.promise;
-        return job.data;
-      }, { concurrency: 2, lease: 20000 });
+      const w = worker(
+        name,
+        async (job) => {
+          if (job.data === 'in flight') await release.promise;
+          return job.data;
+        },
+        { concurrency: 2, lease: 20000 },
+      );
       w.on('completed', (job, _r, acked) => completed.push([job.id, acked]));
       const before = await queue.enqueue(name, 'before');
       await until(() => completed.length === 1, 5000, 'first job');
@@ -409,14 +482,23 @@ describe('client Worker (consumer SDK)', function () {
       const s = await queue.status(inFlight);
       expect(s!.state).to.equal('completed');
       expect(s!.deliveries).to.equal(1); // its lease survived the restart: no redelivery
-      const more = await queue.enqueueMany(name, [1, 2, 3].map((i) => ({ payload: i })));
+      const more = await queue.enqueueMany(
+        name,
+        [1, 2, 3].map((i) => ({ payload: i })),
+      );
       for (const id of more) expect((await queue.waitFor(id, 5000))!.state).to.equal('completed');
     });
 
     it('keeps claiming after the broker was down for a while (SIGKILL)', async () => {
       const name = qname();
       const done: string[] = [];
-      const w = worker(name, async (job) => { done.push(job.id); }, { retryDelay: 50 });
+      const w = worker(
+        name,
+        async (job) => {
+          done.push(job.id);
+        },
+        { retryDelay: 50 },
+      );
       await new Promise((r) => setTimeout(r, 100));
       await broker.kill();
       await new Promise((r) => setTimeout(r, 300)); // the broker stays down a moment: there is nothing to poll

@@ -97,7 +97,14 @@ function runCycles(appendfsync: 'always' | 'everysec') {
     before(async () => {
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resq-crash-'));
       broker = await startBroker(
-        { appendfsync, 'http-port': '0', 'completed-max': '10000000', 'completed-retention': '3600000000', 'segment-size': '65536', 'snapshot-log-size': '300000' },
+        {
+          appendfsync,
+          'http-port': '0',
+          'completed-max': '10000000',
+          'completed-retention': '3600000000',
+          'segment-size': '65536',
+          'snapshot-log-size': '300000',
+        },
         { dir },
       );
     });
@@ -150,10 +157,15 @@ function runCycles(appendfsync: 'always' | 'everysec') {
       let stopped = false;
       const conns = Array.from({ length: WORKERS }, () => clients.make());
       const loops = conns.map((c) => worker(c, ledger, () => stopped || Date.now() > stopAt));
-      await waitFor(async () => {
-        const s = fields(await cmd(r, 'QSTATS', 'crash')) as Record<string, number>;
-        return s.ready + s.active + s.scheduled === 0;
-      }, 'the queue drained', 30_000, 50);
+      await waitFor(
+        async () => {
+          const s = fields(await cmd(r, 'QSTATS', 'crash')) as Record<string, number>;
+          return s.ready + s.active + s.scheduled === 0;
+        },
+        'the queue drained',
+        30_000,
+        50,
+      );
       stopped = true;
       await Promise.all(loops);
       const s = fields(await cmd(r, 'QSTATS', 'crash')) as Record<string, number>;
@@ -168,7 +180,8 @@ function runCycles(appendfsync: 'always' | 'everysec') {
       expect(st.every((x) => x?.state === 'completed')).to.equal(true);
       // the runs went through automatic snapshots and segment rotation, not just one small log
       expect(broker.output()).to.match(/snapshot snapshot-\d+\.rsnap saved/);
-      if (process.env.RESQ_CRASH_VERBOSE) process.stderr.write(`${ledger.enqueued.size} enqueued, ${ledger.acked.size} acked\n${broker.output()}\n${fs.readdirSync(dir).join(' ')}\n`);
+      if (process.env.RESQ_CRASH_VERBOSE)
+        process.stderr.write(`${ledger.enqueued.size} enqueued, ${ledger.acked.size} acked\n${broker.output()}\n${fs.readdirSync(dir).join(' ')}\n`);
     });
   });
 }

@@ -326,7 +326,7 @@ describe('engine scheduler (fake clock)', () => {
       expect(engineError(() => h.engine.touch(id, undefined, 2)).code).to.equal('STALE');
     });
 
-    it('requeue-on-disconnect: the owner\'s active jobs are ready again at once; off by default', () => {
+    it("requeue-on-disconnect: the owner's active jobs are ready again at once; off by default", () => {
       const off = harness();
       const a = off.engine.enqueue('q', 'a', {});
       claimIds(off.engine, 'q', 1, undefined, 5);
@@ -583,9 +583,7 @@ describe('engine scheduler (fake clock)', () => {
           paused: q.paused,
           maxlen: q.maxlen,
           counters: { ...q.counters },
-          lists: Object.fromEntries(
-            (['scheduled', 'active', 'completed', 'dead', 'cancelled'] as const).map((k) => [k, [...q[k]].map((j) => j.id)]),
-          ),
+          lists: Object.fromEntries((['scheduled', 'active', 'completed', 'dead', 'cancelled'] as const).map((k) => [k, [...q[k]].map((j) => j.id)])),
           ready: q.ready.map((l) => [...l].map((j) => j.id)),
         }))
         .sort((a, b) => (a.name < b.name ? -1 : 1));

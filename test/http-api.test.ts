@@ -6,7 +6,6 @@ import { Clients, cmd, expectError, fields } from './helpers/util';
 
 /** The /v1 JSON API with real HTTP requests (global fetch) against a real broker, checked against RESP. */
 
-
 interface Res {
   status: number;
   headers: Headers;

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { loadSettings } from '../config/settings';
@@ -14,7 +13,6 @@ import { freePort } from './helpers/broker';
  * loaded, MISCONF while it cannot be written, and responses held until
  * their records are durable. An in-process broker with a scripted log.
  */
-
 
 /** a log whose durability, writability and fsync reports the test decides */
 class ScriptedLog implements Persistence {
@@ -66,15 +64,18 @@ describe('http: gates (in-process broker, scripted log)', function () {
   let base: string;
   const log = new ScriptedLog();
 
-  const enqueue = (queue: string, payload = 'x') =>
-    fetch(`${base}/v1/queues/${queue}/jobs`, { method: 'POST', body: JSON.stringify({ payload }) });
+  const enqueue = (queue: string, payload = 'x') => fetch(`${base}/v1/queues/${queue}/jobs`, { method: 'POST', body: JSON.stringify({ payload }) });
   const json = async (res: Response) => (await res.json()) as { error: { code: string; message: string } } & Record<string, unknown>;
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resq-http-gates-'));
     const port = await freePort();
     const { settings } = loadSettings(['--port', '0', '--http-port', String(port), '--dir', dir], {});
-    broker = new Broker(settings, () => {}, () => {});
+    broker = new Broker(
+      settings,
+      () => {},
+      () => {},
+    );
     await broker.listen();
     base = `http://127.0.0.1:${port}`;
   });

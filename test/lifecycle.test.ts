@@ -80,7 +80,10 @@ describe('lifecycle: shutdown and restart', () => {
   });
 
   it('a port in use is a clear start-up error with a non-zero exit', () => {
-    const res = spawnSync(process.execPath, [BIN, '--port', String(broker.port), '--dir', broker.dir + '-other', '--http-port', '0'], { encoding: 'utf8', timeout: 10_000 });
+    const res = spawnSync(process.execPath, [BIN, '--port', String(broker.port), '--dir', broker.dir + '-other', '--http-port', '0'], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
     expect(res.status).to.equal(1);
     expect(res.stderr).to.match(/port \d+ is already in use/);
   });

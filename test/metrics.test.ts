@@ -6,7 +6,6 @@ import { Clients, cmd, sleep } from './helpers/util';
 
 /** /metrics, /health, /ready and INFO commandstats of a real broker, driven through ioredis. */
 
-
 /** the value of one sample line (exact name and labels as printed), or undefined */
 function sample(text: string, series: string): number | undefined {
   for (const line of text.split('\n')) {

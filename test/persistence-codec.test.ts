@@ -2,7 +2,16 @@ import { expect } from 'chai';
 import * as zlib from 'zlib';
 import { Job, JobState } from '../server/engine/job';
 import { LogRecord, RecordType } from '../server/engine/records';
-import { FRAME_HEADER, RECORD_TYPES, decodeRecord, encodeFrame, encodeRecord, readFrames, recordFromBody, walkFrames } from '../server/persistence/record-codec';
+import {
+  FRAME_HEADER,
+  RECORD_TYPES,
+  decodeRecord,
+  encodeFrame,
+  encodeRecord,
+  readFrames,
+  recordFromBody,
+  walkFrames,
+} from '../server/persistence/record-codec';
 import * as snapCodec from '../server/persistence/snapshot-codec';
 import { PERSISTED_JOB_FIELDS, RUNTIME_JOB_FIELDS, encodeJob, jobFromBody, readJobFrame } from '../server/persistence/snapshot-codec';
 import { decodeBody } from '../server/persistence/record-codec';
@@ -15,8 +24,19 @@ const T = 1_790_000_000_123;
 /** one record of each type (the Record<RecordType> makes a new type fail to compile here until it has a sample) */
 const SAMPLES: { [K in RecordType]: Extract<LogRecord, { type: K }> } = {
   enqueue: {
-    type: 'enqueue', at: T, id: `id-${ALL_BYTES}`, seq: 0, queue: `q\u0000\u00ff`, payload: ALL_BYTES, priority: 2,
-    runAt: T + 5000, retries: 3, backoffBase: 1000, backoffMax: 3_600_000, lease: 30_000, expiresAt: T + 86_400_000,
+    type: 'enqueue',
+    at: T,
+    id: `id-${ALL_BYTES}`,
+    seq: 0,
+    queue: `q\u0000\u00ff`,
+    payload: ALL_BYTES,
+    priority: 2,
+    runAt: T + 5000,
+    retries: 3,
+    backoffBase: 1000,
+    backoffMax: 3_600_000,
+    lease: 30_000,
+    expiresAt: T + 86_400_000,
   },
   claim: { type: 'claim', at: T, id: '17', leaseUntil: T + 30_000, deliveryLease: 30_000 },
   ack: { type: 'ack', at: T, id: '17', result: ALL_BYTES },
@@ -29,8 +49,15 @@ const SAMPLES: { [K in RecordType]: Extract<LogRecord, { type: K }> } = {
   purge: { type: 'purge', at: T, queue: ALL_BYTES, what: 'waiting' },
   'queue-config': { type: 'queue-config', at: T, queue: 'q', maxlen: null, paused: true },
   'cron-set': {
-    type: 'cron-set', at: T, name: `n${ALL_BYTES}`, expression: '*/5 * * * *', timezone: 'Europe/Zürich', queue: 'q',
-    payload: ALL_BYTES, options: ['PRIORITY', 'high', ALL_BYTES], nextRunAt: T + 300_000,
+    type: 'cron-set',
+    at: T,
+    name: `n${ALL_BYTES}`,
+    expression: '*/5 * * * *',
+    timezone: 'Europe/Zürich',
+    queue: 'q',
+    payload: ALL_BYTES,
+    options: ['PRIORITY', 'high', ALL_BYTES],
+    nextRunAt: T + 300_000,
   },
   'cron-del': { type: 'cron-del', at: T, name: 'n' },
   'cron-run': { type: 'cron-run', at: T, name: 'n', nextRunAt: T + 60_000 },
@@ -100,7 +127,16 @@ describe('persistence: record codec', () => {
 
   it('decodes an older cron-set frame without nextRunAt (a field added at the end) with its default', () => {
     const c = SAMPLES['cron-set'];
-    const frame = encodeFrame([RECORD_TYPES['cron-set'].code, c.at, Buffer.from(c.name, 'latin1'), c.expression, c.timezone, Buffer.from(c.queue, 'latin1'), Buffer.from(c.payload, 'latin1'), c.options.map((o) => Buffer.from(o, 'latin1'))]);
+    const frame = encodeFrame([
+      RECORD_TYPES['cron-set'].code,
+      c.at,
+      Buffer.from(c.name, 'latin1'),
+      c.expression,
+      c.timezone,
+      Buffer.from(c.queue, 'latin1'),
+      Buffer.from(c.payload, 'latin1'),
+      c.options.map((o) => Buffer.from(o, 'latin1')),
+    ]);
     expect(decodeRecord(frame, FRAME_HEADER, frame.length)).to.deep.equal({ ...c, nextRunAt: 0 });
   });
 });
@@ -224,7 +260,7 @@ describe('persistence: snapshot list order (prev links)', () => {
    */
   it('rebuilds the order at the start from any interleaving of removals, appends and writes (2000 random cases)', () => {
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
     for (let c = 0; c < 2000; c++) {
       const n = 1 + Math.floor(rnd() * 12);
       const start: Job[] = Array.from({ length: n }, (_, i) => new Job(`j${i}`, 'q', '', 1, T, 0, 0, 0, 0, 0));
@@ -256,7 +292,10 @@ describe('persistence: snapshot list order (prev links)', () => {
         }
       }
       const rebuilt = order3(order, prevs, () => 'q');
-      expect(rebuilt.map((j) => j.id), `case ${c}`).to.deep.equal(start.map((j) => j.id));
+      expect(
+        rebuilt.map((j) => j.id),
+        `case ${c}`,
+      ).to.deep.equal(start.map((j) => j.id));
     }
   });
 

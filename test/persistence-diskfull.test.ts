@@ -66,20 +66,25 @@ describe('persistence: disk full (tmpfs) through the server', function () {
       throw new Error(
         `a PING on another connection got no reply while the log could not be written (${(e as Error).message}): ` +
           'replies are held until the global lastLsn is durable (server/net/client-connection.ts flush()), so while a record waits for the disk ' +
-          'every connection waits, reads and -MISCONF refusals included. Gate each reply on the LSN of its own connection\'s writes instead.',
+          "every connection waits, reads and -MISCONF refusals included. Gate each reply on the LSN of its own connection's writes instead.",
       );
     }
     const w = clients.make({ commandTimeout: 2000 });
     let refused = '';
-    await waitFor(async () => {
-      try {
-        await cmd(w, 'ENQUEUE', 'full', 'small');
-        return false;
-      } catch (e) {
-        refused = (e as Error).message;
-        return refused.startsWith('MISCONF');
-      }
-    }, 'writes get -MISCONF', 10_000, 50);
+    await waitFor(
+      async () => {
+        try {
+          await cmd(w, 'ENQUEUE', 'full', 'small');
+          return false;
+        } catch (e) {
+          refused = (e as Error).message;
+          return refused.startsWith('MISCONF');
+        }
+      },
+      'writes get -MISCONF',
+      10_000,
+      50,
+    );
     expect(refused).to.match(/^MISCONF .*ENOSPC/);
     const info = (await cmd(clients.make(), 'INFO', 'persistence')) as string;
     expect(info).to.match(/aof_last_write_status:err/);
@@ -93,14 +98,19 @@ describe('persistence: disk full (tmpfs) through the server', function () {
     // room again: the broker writes what it held and takes writes again, by itself
     fs.rmSync(path.join(mnt, 'ballast'));
     const again = clients.make({ commandTimeout: 5000 });
-    await waitFor(async () => {
-      try {
-        acked.push((await cmd(again, 'ENQUEUE', 'full', 'after')) as string);
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'writes accepted again', 10_000, 100);
+    await waitFor(
+      async () => {
+        try {
+          acked.push((await cmd(again, 'ENQUEUE', 'full', 'after')) as string);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      'writes accepted again',
+      10_000,
+      100,
+    );
     await sleep(100);
     await broker.restart();
     const r2 = clients.make();

@@ -162,7 +162,10 @@ describe('persistence: recovery', function () {
     const atStart = dumpStore(a.engine.store); // the snapshot's point in time
     // change the store between the slices: claims, acks, enqueues, purges, retention drops
     let done = false;
-    saved.then(() => (done = true), () => (done = true));
+    saved.then(
+      () => (done = true),
+      () => (done = true),
+    );
     while (!done) {
       runWorkload(a.engine, a.clock, 20, 100 + turns++);
       await tick();
@@ -196,7 +199,10 @@ describe('persistence: recovery', function () {
       const atStart = dumpStore(a.engine.store);
       let done = false;
       let turns = 0;
-      saved.then(() => (done = true), () => (done = true));
+      saved.then(
+        () => (done = true),
+        () => (done = true),
+      );
       while (!done) {
         runWorkload(a.engine, a.clock, 1 + (turns % 30), seed * 1000 + turns++);
         await tick();
@@ -554,7 +560,7 @@ describe('persistence: recovery', function () {
       expect(failed).to.equal(true);
       expect(a.logs.some((l) => l.startsWith('error') && l.includes('previous snapshot stays in use'))).to.equal(true);
       expect(readManifest(dir)).to.deep.equal(m1);
-        expect(a.engine.store.observers.length).to.equal(1); // the engine's own; the snapshot's is gone
+      expect(a.engine.store.observers.length).to.equal(1); // the engine's own; the snapshot's is gone
       tfs.failRename = null;
       runWorkload(a.engine, a.clock, 300, 62);
       const mid = dumpStore(a.engine.store);

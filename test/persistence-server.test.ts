@@ -31,7 +31,9 @@ describe('persistence through the server: SAVE, BGSAVE, LOADING, --repair', func
     const before = (await r.call('LASTSAVE')) as number;
     expect(await r.call('SAVE')).to.equal('OK');
     const after = (await r.call('LASTSAVE')) as number;
-    expect(after).to.be.at.least(before).and.at.most(Math.ceil(Date.now() / 1000));
+    expect(after)
+      .to.be.at.least(before)
+      .and.at.most(Math.ceil(Date.now() / 1000));
     expect(fs.readdirSync(broker.dir).some((f) => /^snapshot-\d+\.rsnap$/.test(f))).to.equal(true);
     expect(await r.call('BGSAVE')).to.equal('Background saving started');
     await waitFor(async () => /rdb_bgsave_in_progress:0/.test((await r.call('INFO', 'persistence')) as string), 'BGSAVE done', 10_000, 50);
@@ -43,7 +45,9 @@ describe('persistence through the server: SAVE, BGSAVE, LOADING, --repair', func
 
   it('while the log is replayed at start-up, commands get -LOADING and PING answers', async () => {
     broker = await startBroker({ appendfsync: 'no', 'snapshot-log-size': '0' });
-    execFileSync('redis-benchmark', ['-p', String(broker.port), '-n', '300000', '-c', '4', '-P', '64', '-q', 'ENQUEUE', 'big', 'x'.repeat(100)], { stdio: 'ignore' });
+    execFileSync('redis-benchmark', ['-p', String(broker.port), '-n', '300000', '-c', '4', '-P', '64', '-q', 'ENQUEUE', 'big', 'x'.repeat(100)], {
+      stdio: 'ignore',
+    });
     await broker.kill();
     const port = await freePort();
     const proc = spawn(process.execPath, [BIN, '--port', String(port), '--dir', broker.dir, '--http-port', '0'], { stdio: 'ignore' });
@@ -94,7 +98,10 @@ describe('persistence through the server: SAVE, BGSAVE, LOADING, --repair', func
     const r = clients.make();
     for (let i = 0; i < 200; i++) await r.call('ENQUEUE', 'rep', `job-${i}`);
     await broker.kill();
-    const segments = fs.readdirSync(dir).filter((f) => f.endsWith('.rlog')).sort();
+    const segments = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.rlog'))
+      .sort();
     const file = path.join(dir, segments[segments.length - 1]);
     const buf = fs.readFileSync(file);
     const at = Math.floor(buf.length / 2);
@@ -104,7 +111,10 @@ describe('persistence through the server: SAVE, BGSAVE, LOADING, --repair', func
     const port = await freePort();
     const refused = spawnSync(process.execPath, [BIN, '--port', String(port), '--dir', dir, '--http-port', '0'], { encoding: 'utf8', timeout: 20_000 });
     expect(refused.status).to.equal(1);
-    expect(refused.stderr).to.include(path.basename(file)).and.match(/offset \d+/).and.include('--repair');
+    expect(refused.stderr)
+      .to.include(path.basename(file))
+      .and.match(/offset \d+/)
+      .and.include('--repair');
 
     await broker.restart({ repair: 'yes' });
     const n = (await clients.make().call('QLEN', 'rep')) as number;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import Parser = require('redis-parser');
+import Parser from 'redis-parser';
 import { ReplyWriter, RespVersion, SHARED, formatDouble } from '../protocol/reply-writer';
 
 /** Writes with a fresh writer of the given version and returns the bytes as a latin1 string. */

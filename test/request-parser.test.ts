@@ -61,7 +61,7 @@ const CORPUS: Array<[string, string[][]]> = [
   ['PING\r\n', [['PING']]],
   ['PING\n', [['PING']]],
   ['  ENQUEUE\tq  payload  \r\n', [['ENQUEUE', 'q', 'payload']]],
-  ['ENQUEUE q "hello world" \'it\\\'s\'\r\n', [['ENQUEUE', 'q', 'hello world', "it's"]]],
+  ["ENQUEUE q \"hello world\" 'it\\'s'\r\n", [['ENQUEUE', 'q', 'hello world', "it's"]]],
   ['SET k "\\x41\\x00\\xff\\n\\r\\t\\"q\\\\"\r\n', [['SET', 'k', 'A\x00\xff\n\r\t"q\\']]],
   ['ECHO "\\xZZ" "\\q" \'a\\nb\'\r\n', [['ECHO', 'xZZ', 'q', 'a\\nb']]],
   ['ECHO "" \'\' foo"bar baz"\r\n', [['ECHO', '', '', 'foobar baz']]],
@@ -105,7 +105,11 @@ describe('RequestParser', () => {
 
     it('parses requests split in three at every pair of offsets', () => {
       const wire = resp('ENQUEUE', 'q', 'a\r\nb', '') + 'PING "x y"\r\n' + '*0\r\n' + resp('ACK', '7');
-      const expected = [['ENQUEUE', 'q', 'a\r\nb', ''], ['PING', 'x y'], ['ACK', '7']];
+      const expected = [
+        ['ENQUEUE', 'q', 'a\r\nb', ''],
+        ['PING', 'x y'],
+        ['ACK', '7'],
+      ];
       const b = bytes(wire);
       for (let i = 0; i <= b.length; i++) {
         for (let j = i; j <= b.length; j++) {
@@ -132,7 +136,7 @@ describe('RequestParser', () => {
       const b = bytes(wire);
       for (let round = 0; round < 20; round++) {
         const chunks: Buffer[] = [];
-        for (let pos = 0; pos < b.length; ) {
+        for (let pos = 0; pos < b.length;) {
           const n = 1 + Math.floor(random() * (round % 2 ? 40 : 5000));
           chunks.push(b.subarray(pos, pos + n));
           pos += n;
@@ -193,7 +197,10 @@ describe('RequestParser', () => {
         out.push(args);
         if (args[0] === 'AUTH') parser.setLimits(LIMITS);
       });
-      expect(out).to.deep.equal([['AUTH', 'pw'], ['ENQUEUE', 'q', 'x'.repeat(100)]]);
+      expect(out).to.deep.equal([
+        ['AUTH', 'pw'],
+        ['ENQUEUE', 'q', 'x'.repeat(100)],
+      ]);
     });
   });
 
@@ -256,10 +263,7 @@ describe('RequestParser', () => {
     it('delivers the requests before a malformed one', () => {
       const parser = new RequestParser(TIGHT);
       const out: string[][] = [];
-      expect(() => parser.feed(bytes('PING\r\n' + resp('ECHO', 'a') + '*1\r\n+x\r\n'), (a) => out.push(a))).to.throw(
-        ProtocolError,
-        "expected '$', got '+'",
-      );
+      expect(() => parser.feed(bytes('PING\r\n' + resp('ECHO', 'a') + '*1\r\n+x\r\n'), (a) => out.push(a))).to.throw(ProtocolError, "expected '$', got '+'");
       expect(out).to.deep.equal([['PING'], ['ECHO', 'a']]);
     });
 

@@ -217,7 +217,8 @@ describe('server: job commands (ioredis, RESP2)', function () {
       const q = newQueue();
       await cmd(r, 'QCONFIG', q, 'MAXLEN', 1);
       const first = await enqueue(r, q, 'first');
-      const parked = (n: number) => waitFor(async () => new RegExp(`blocked_enqueues:${n}\\r?\\n`).test((await cmd(r, 'INFO', 'clients')) as string), `${n} producers parked`);
+      const parked = (n: number) =>
+        waitFor(async () => new RegExp(`blocked_enqueues:${n}\\r?\\n`).test((await cmd(r, 'INFO', 'clients')) as string), `${n} producers parked`);
       const [p1, gone, p2] = [clients.make(), clients.make(), clients.make()];
       const a = cmd(p1, 'ENQUEUE', q, 'from p1', 'BLOCK', 5000) as Promise<string>;
       await parked(1);
@@ -298,7 +299,8 @@ describe('server: job commands (ioredis, RESP2)', function () {
       const q = newQueue();
       const w1 = clients.make();
       const w2 = clients.make();
-      const parked = (n: number) => waitFor(async () => new RegExp(`blocked_claims:${n}\\r?\\n`).test((await cmd(r, 'INFO', 'clients')) as string), `${n} claimers parked`);
+      const parked = (n: number) =>
+        waitFor(async () => new RegExp(`blocked_claims:${n}\\r?\\n`).test((await cmd(r, 'INFO', 'clients')) as string), `${n} claimers parked`);
       const p1 = claim(w1, q, 'BLOCK', 5000);
       await parked(1);
       const p2 = claim(w2, q, 'BLOCK', 5000);
@@ -341,7 +343,7 @@ describe('server: job commands (ioredis, RESP2)', function () {
       expect((await status(r, id)).state).to.equal('ready');
     });
 
-    it('LEASE ms sets this delivery\'s lease', async () => {
+    it("LEASE ms sets this delivery's lease", async () => {
       const q = newQueue();
       const id = await enqueue(r, q, 'p');
       await claimOne(r, q, 'LEASE', 300);
@@ -455,7 +457,7 @@ describe('server: job commands (ioredis, RESP2)', function () {
       await expectError(cmd(r, 'NACK', id, 'DELIVERY', 1), 'STALE');
     });
 
-    it('errors in ACK\'s order: -NOJOB, then -STALE with DELIVERY / -STATE without (completed included)', async () => {
+    it("errors in ACK's order: -NOJOB, then -STALE with DELIVERY / -STATE without (completed included)", async () => {
       const q = newQueue();
       await expectError(cmd(r, 'NACK', 'nope'), 'NOJOB');
       const id = await enqueue(r, q, 'x');
@@ -522,7 +524,7 @@ describe('server: job commands (ioredis, RESP2)', function () {
       expect(await cmd(r, 'ACK', id, 'DELIVERY', 1)).to.equal(1);
     });
 
-    it('default: CLAIM LEASE of this delivery, else the job\'s LEASE, else default-lease; TOUCH LEASE does not change it', async () => {
+    it("default: CLAIM LEASE of this delivery, else the job's LEASE, else default-lease; TOUCH LEASE does not change it", async () => {
       const q = newQueue();
       const near = async (id: string, ms: number) => {
         const before = Date.now();
@@ -568,7 +570,9 @@ describe('server: job commands (ioredis, RESP2)', function () {
       expect(keys).to.not.include('payload');
       const s = fields(flat);
       expect(s).to.include({ id, queue: q, state: 'ready', priority: 'high', deliveries: 0, retries: 7 });
-      expect(s['created-at']).to.be.a('number').within(Date.now() - 5000, Date.now() + 5000);
+      expect(s['created-at'])
+        .to.be.a('number')
+        .within(Date.now() - 5000, Date.now() + 5000);
       expect(s['updated-at']).to.equal(s['created-at']);
       for (const k of ['run-at', 'lease-until', 'last-error', 'result']) expect(s[k], k).to.equal(null);
       const withPayload = fields(await cmd(r, 'STATUS', id, 'withpayload'));
@@ -765,7 +769,10 @@ describe('server: requeue-on-disconnect yes', function () {
     worker.disconnect();
     await waitFor(async () => (await status(r, a)).state === 'ready' && (await status(r, b)).state === 'ready', 'both ready again');
     expect(await status(r, a)).to.include({ deliveries: 1, 'last-error': 'connection closed' });
-    expect((await claim(r, q, 'COUNT', 2)).map((j) => [j[0], j[3]])).to.deep.equal([[a, 2], [b, 2]]);
+    expect((await claim(r, q, 'COUNT', 2)).map((j) => [j[0], j[3]])).to.deep.equal([
+      [a, 2],
+      [b, 2],
+    ]);
     expect(await qstats(r, q)).to.include({ failed: 2, retried: 2, 'expired-leases': 0 });
   });
 

@@ -285,13 +285,38 @@ describe('server: protocol and connection commands', function () {
       const all = (await cmd(r, 'COMMAND')) as unknown[][];
       expect(await cmd(r, 'COMMAND', 'COUNT')).to.equal(all.length);
       const byName = new Map(all.map((e) => [e[0] as string, e]));
-      for (const name of ['enqueue', 'claim', 'ack', 'nack', 'touch', 'status', 'cancel', 'waitjob', 'queues', 'qstats', 'qlen', 'peek', 'pause', 'resume', 'dlq', 'requeue', 'purge', 'qconfig', 'ping', 'hello', 'client', 'info', 'config', 'dbsize']) {
+      for (const name of [
+        'enqueue',
+        'claim',
+        'ack',
+        'nack',
+        'touch',
+        'status',
+        'cancel',
+        'waitjob',
+        'queues',
+        'qstats',
+        'qlen',
+        'peek',
+        'pause',
+        'resume',
+        'dlq',
+        'requeue',
+        'purge',
+        'qconfig',
+        'ping',
+        'hello',
+        'client',
+        'info',
+        'config',
+        'dbsize',
+      ]) {
         expect(byName.has(name), `COMMAND lists ${name}`).to.equal(true);
       }
       expect(byName.get('enqueue')![1]).to.equal(-3);
       expect(byName.get('cancel')![1]).to.equal(2);
       expect(byName.get('enqueue')![2]).to.include('write');
-      expect(byName.get('client')![9]).to.be.an('array').that.is.not.empty;
+      expect(byName.get('client')![9]).to.be.an('array').with.length.above(0);
       const list = (await cmd(r, 'COMMAND', 'LIST')) as string[];
       expect(list).to.have.length(all.length);
       const info = (await cmd(r, 'COMMAND', 'INFO', 'claim', 'nosuchcmd', 'ENQUEUE')) as unknown[];
@@ -302,7 +327,7 @@ describe('server: protocol and connection commands', function () {
       const docs = fields(await cmd(r, 'COMMAND', 'DOCS'));
       expect(Object.keys(docs)).to.include.members(['enqueue', 'claim', 'ack']);
       const enqueueDocs = fields(fields(await cmd(r, 'COMMAND', 'DOCS', 'enqueue')).enqueue);
-      expect(enqueueDocs.summary).to.be.a('string').and.not.empty;
+      expect(enqueueDocs.summary).to.be.a('string').with.length.above(0);
       expect(enqueueDocs.syntax).to.match(/PRIORITY/);
       await expectError(cmd(r, 'COMMAND', 'NOPE'), 'ERR');
     });
@@ -386,7 +411,7 @@ describe('server: protocol and connection commands', function () {
   });
 
   describe('bad commands keep the connection usable', () => {
-    it('unknown command: -ERR unknown command \'X\', with args beginning with ...', async () => {
+    it("unknown command: -ERR unknown command 'X', with args beginning with ...", async () => {
       const msg = await expectError(cmd(r, 'FLURB', 'a', 'b'), 'ERR');
       expect(msg).to.match(/^ERR unknown command 'FLURB', with args beginning with: 'a' 'b'/);
       const c = await raw();
@@ -398,7 +423,18 @@ describe('server: protocol and connection commands', function () {
     });
 
     it('wrong arity for each kind of command', async () => {
-      for (const args of [['ENQUEUE', 'q'], ['CLAIM'], ['ACK'], ['CANCEL', 'a', 'b'], ['QLEN'], ['QLEN', 'a', 'b'], ['PURGE', 'q'], ['QUEUES', 'x'], ['DBSIZE', 'x'], ['ECHO']]) {
+      for (const args of [
+        ['ENQUEUE', 'q'],
+        ['CLAIM'],
+        ['ACK'],
+        ['CANCEL', 'a', 'b'],
+        ['QLEN'],
+        ['QLEN', 'a', 'b'],
+        ['PURGE', 'q'],
+        ['QUEUES', 'x'],
+        ['DBSIZE', 'x'],
+        ['ECHO'],
+      ]) {
         const msg = await expectError(cmd(r, args[0], ...args.slice(1)), 'ERR', /wrong number of arguments/);
         expect(msg).to.include(`'${args[0].toLowerCase()}'`);
       }

@@ -279,7 +279,10 @@ describe('server: queue commands (ioredis, RESP2)', function () {
       expect(await state(r, cancelled)).to.equal('ready');
       expect(await cmd(r, 'REQUEUE', dead)).to.equal(0); // ready
       const got = await claim(r, q, 'COUNT', 2);
-      expect(got.map((j) => [j[0], j[3]])).to.deep.equal([[dead, 1], [cancelled, 1]]);
+      expect(got.map((j) => [j[0], j[3]])).to.deep.equal([
+        [dead, 1],
+        [cancelled, 1],
+      ]);
       expect(await cmd(r, 'REQUEUE', dead)).to.equal(0); // active
       await cmd(r, 'ACK', dead);
       expect(await cmd(r, 'REQUEUE', dead)).to.equal(0); // completed

@@ -52,7 +52,11 @@ const hello: Handler = (b, c, args) => {
       throw argError(`syntax error in HELLO option '${args[i]}'`);
     }
   }
-  if (!c.authed) throw new EngineError('NOAUTH', 'HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
+  if (!c.authed)
+    throw new EngineError(
+      'NOAUTH',
+      'HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+    );
   if (name !== undefined) c.name = name || null;
   c.writer.resp = proto;
   const w = c.writer;

@@ -11,7 +11,14 @@ import { CRON_HANDLERS } from './cron-commands';
 import { SLOWLOG_HANDLERS } from './slowlog-commands'; // [slowlog]
 
 /** handlers by spec name ("client|list" for subcommands); a test checks every spec has one */
-export const HANDLERS = new Map<string, Handler>([...JOB_HANDLERS, ...QUEUE_HANDLERS, ...CONNECTION_HANDLERS, ...SERVER_HANDLERS, ...CRON_HANDLERS, ...SLOWLOG_HANDLERS]);
+export const HANDLERS = new Map<string, Handler>([
+  ...JOB_HANDLERS,
+  ...QUEUE_HANDLERS,
+  ...CONNECTION_HANDLERS,
+  ...SERVER_HANDLERS,
+  ...CRON_HANDLERS,
+  ...SLOWLOG_HANDLERS,
+]);
 
 function quoteArgs(args: string[]): string {
   return args

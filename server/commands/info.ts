@@ -12,85 +12,87 @@ export function printableName(name: string): string {
   return name.replace(/[^\x21-\x7e]|[:,=\\]/g, (ch) => '\\x' + ch.charCodeAt(0).toString(16).padStart(2, '0'));
 }
 
-const SECTIONS = new Map<string, Section>(Object.entries({
-  server: (b) => [
-    ['resq_version', SERVER_VERSION],
-    // tools that parse INFO expect a Redis version; 7.0 is the command dialect resq follows
-    ['redis_version', '7.0.0'],
-    ['redis_mode', 'standalone'],
-    ['os', `${os.type()} ${os.release()} ${os.arch()}`],
-    ['arch_bits', process.arch.endsWith('64') ? 64 : 32],
-    ['process_id', process.pid],
-    ['node_version', process.version],
-    ['tcp_port', b.port],
-    ['uptime_in_seconds', Math.floor((Date.now() - b.stats.startedAt) / 1000)],
-    ['uptime_in_days', Math.floor((Date.now() - b.stats.startedAt) / 86_400_000)],
-    ['executable', process.argv[1] ?? ''],
-    ['data_dir', b.settings.str('dir')],
-  ],
-  clients: (b) => {
-    const waiting = b.engine.waiterCounts();
-    return [
-      ['connected_clients', b.clients.size],
-      ['blocked_clients', [...b.clients.values()].filter((c) => c.isBlocked).length],
-      ['maxclients', b.settings.int('max-clients')],
-      ['blocked_claims', waiting.claim],
-      ['blocked_enqueues', waiting.enqueue],
-      ['blocked_waitjobs', waiting.job],
-    ];
-  },
-  memory: () => {
-    const m = process.memoryUsage();
-    return [
-      ['used_memory', m.heapUsed + m.external + m.arrayBuffers],
-      ['used_memory_human', `${((m.heapUsed + m.external + m.arrayBuffers) / MB).toFixed(2)}M`],
-      ['used_memory_rss', m.rss],
-      ['used_memory_rss_human', `${(m.rss / MB).toFixed(2)}M`],
-      ['used_memory_heap_total', m.heapTotal],
-    ];
-  },
-  persistence: (b) => [['loading', b.loading ? 1 : 0], ['async_loading', 0], ...b.persistence.info()],
-  stats: (b) => {
-    let enqueued = 0;
-    let acked = 0;
-    let failed = 0;
-    let expired = 0;
-    for (const q of b.engine.store.queues.values()) {
-      enqueued += q.counters.enqueued;
-      acked += q.counters.acked;
-      failed += q.counters.failed;
-      expired += q.counters.expiredLeases;
-    }
-    return [
-      ['total_connections_received', b.stats.connectionsReceived],
-      ['total_commands_processed', b.stats.commandsProcessed],
-      ['rejected_connections', b.stats.rejectedConnections],
-      ['total_error_replies', b.stats.errorReplies],
-      ['total_jobs_enqueued', enqueued],
-      ['total_jobs_acked', acked],
-      ['total_deliveries_failed', failed],
-      ['total_leases_expired', expired],
-    ];
-  },
-  queues: (b) => {
-    const out: Array<[string, string | number]> = [
-      ['queues', b.engine.store.queues.size],
-      ['jobs', b.engine.store.jobs.size],
-      ['recurring_jobs', b.engine.store.crons.size],
-    ];
-    const defaultMaxlen = b.settings.int('default-maxlen');
-    for (const q of b.engine.store.queues.values()) {
-      const fields = queueStatsFields(q, defaultMaxlen).map(([k, v]) => `${k}=${v}`);
-      out.push([`queue_${printableName(q.name)}`, fields.join(',')]);
-    }
-    return out;
-  },
-  commandstats: (b) =>
-    [...b.stats.commands.entries()].map(([name, s]) => [
-      `cmdstat_${name}`,
-      `calls=${s.calls},usec=${Math.round(s.usec)},usec_per_call=${(s.usec / Math.max(1, s.calls)).toFixed(2)},rejected_calls=${s.rejected},failed_calls=${s.failed}`,
-    ]),
-} satisfies Record<string, Section>));
+const SECTIONS = new Map<string, Section>(
+  Object.entries({
+    server: (b) => [
+      ['resq_version', SERVER_VERSION],
+      // tools that parse INFO expect a Redis version; 7.0 is the command dialect resq follows
+      ['redis_version', '7.0.0'],
+      ['redis_mode', 'standalone'],
+      ['os', `${os.type()} ${os.release()} ${os.arch()}`],
+      ['arch_bits', process.arch.endsWith('64') ? 64 : 32],
+      ['process_id', process.pid],
+      ['node_version', process.version],
+      ['tcp_port', b.port],
+      ['uptime_in_seconds', Math.floor((Date.now() - b.stats.startedAt) / 1000)],
+      ['uptime_in_days', Math.floor((Date.now() - b.stats.startedAt) / 86_400_000)],
+      ['executable', process.argv[1] ?? ''],
+      ['data_dir', b.settings.str('dir')],
+    ],
+    clients: (b) => {
+      const waiting = b.engine.waiterCounts();
+      return [
+        ['connected_clients', b.clients.size],
+        ['blocked_clients', [...b.clients.values()].filter((c) => c.isBlocked).length],
+        ['maxclients', b.settings.int('max-clients')],
+        ['blocked_claims', waiting.claim],
+        ['blocked_enqueues', waiting.enqueue],
+        ['blocked_waitjobs', waiting.job],
+      ];
+    },
+    memory: () => {
+      const m = process.memoryUsage();
+      return [
+        ['used_memory', m.heapUsed + m.external + m.arrayBuffers],
+        ['used_memory_human', `${((m.heapUsed + m.external + m.arrayBuffers) / MB).toFixed(2)}M`],
+        ['used_memory_rss', m.rss],
+        ['used_memory_rss_human', `${(m.rss / MB).toFixed(2)}M`],
+        ['used_memory_heap_total', m.heapTotal],
+      ];
+    },
+    persistence: (b) => [['loading', b.loading ? 1 : 0], ['async_loading', 0], ...b.persistence.info()],
+    stats: (b) => {
+      let enqueued = 0;
+      let acked = 0;
+      let failed = 0;
+      let expired = 0;
+      for (const q of b.engine.store.queues.values()) {
+        enqueued += q.counters.enqueued;
+        acked += q.counters.acked;
+        failed += q.counters.failed;
+        expired += q.counters.expiredLeases;
+      }
+      return [
+        ['total_connections_received', b.stats.connectionsReceived],
+        ['total_commands_processed', b.stats.commandsProcessed],
+        ['rejected_connections', b.stats.rejectedConnections],
+        ['total_error_replies', b.stats.errorReplies],
+        ['total_jobs_enqueued', enqueued],
+        ['total_jobs_acked', acked],
+        ['total_deliveries_failed', failed],
+        ['total_leases_expired', expired],
+      ];
+    },
+    queues: (b) => {
+      const out: Array<[string, string | number]> = [
+        ['queues', b.engine.store.queues.size],
+        ['jobs', b.engine.store.jobs.size],
+        ['recurring_jobs', b.engine.store.crons.size],
+      ];
+      const defaultMaxlen = b.settings.int('default-maxlen');
+      for (const q of b.engine.store.queues.values()) {
+        const fields = queueStatsFields(q, defaultMaxlen).map(([k, v]) => `${k}=${v}`);
+        out.push([`queue_${printableName(q.name)}`, fields.join(',')]);
+      }
+      return out;
+    },
+    commandstats: (b) =>
+      [...b.stats.commands.entries()].map(([name, s]) => [
+        `cmdstat_${name}`,
+        `calls=${s.calls},usec=${Math.round(s.usec)},usec_per_call=${(s.usec / Math.max(1, s.calls)).toFixed(2)},rejected_calls=${s.rejected},failed_calls=${s.failed}`,
+      ]),
+  } satisfies Record<string, Section>),
+);
 
 const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'queues'];
 
@@ -103,7 +105,12 @@ export function infoText(b: Broker, requested: string[]): string {
     const section = SECTIONS.get(name);
     if (!section) continue;
     const title = name[0].toUpperCase() + name.slice(1);
-    parts.push(`# ${title}\r\n` + section(b).map(([k, v]) => `${k}:${v}\r\n`).join(''));
+    parts.push(
+      `# ${title}\r\n` +
+        section(b)
+          .map(([k, v]) => `${k}:${v}\r\n`)
+          .join(''),
+    );
   }
   return parts.join('\r\n');
 }

@@ -146,4 +146,3 @@ export const JOB_HANDLERS: ReadonlyArray<[string, Handler]> = [
   ['cancel', cancel],
   ['waitjob', waitjob],
 ];
-

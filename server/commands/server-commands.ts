@@ -83,7 +83,10 @@ const info: Handler = (b, c, args) => {
 
 /** glob match as Redis does for CONFIG GET: * ? and [...] */
 export function globMatch(pattern: string, text: string): boolean {
-  const re = pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const re = pattern
+    .replace(/[.+^${}()|\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   try {
     return new RegExp(`^${re}$`, 'i').test(text);
   } catch {
@@ -104,7 +107,10 @@ const REDIS_COMPAT: ReadonlyArray<[string, (b: Broker) => string]> = [
 const configGet: Handler = (b, c, args) => {
   const patterns = args.slice(2);
   const matches = (name: string) => patterns.some((p) => globMatch(p, name));
-  const pairs: Array<[string, string]> = SETTINGS.filter((s) => !s.secret && matches(s.name)).map((s) => [s.name, formatSettingValue(s, b.settings.get(s.name)!)]);
+  const pairs: Array<[string, string]> = SETTINGS.filter((s) => !s.secret && matches(s.name)).map((s) => [
+    s.name,
+    formatSettingValue(s, b.settings.get(s.name)!),
+  ]);
   for (const [name, value] of REDIS_COMPAT) if (matches(name)) pairs.push([name, value(b)]);
   c.writer.mapHeader(pairs.length);
   for (const [name, value] of pairs) {
@@ -135,14 +141,22 @@ const dbsize: Handler = (b, c) => c.writer.int(b.engine.store.jobs.size);
 
 const save: Handler = (b, c) => {
   let done = false;
-  b.persistence.save().then(
-    () => c.writer.simple('OK'),
-    (e: Error) => c.writer.error(`ERR snapshot failed: ${e.message}`),
-  ).finally(() => {
-    done = true;
-    c.unblock();
-  });
-  if (!done) c.block(() => {}, 0, () => {});
+  b.persistence
+    .save()
+    .then(
+      () => c.writer.simple('OK'),
+      (e: Error) => c.writer.error(`ERR snapshot failed: ${e.message}`),
+    )
+    .finally(() => {
+      done = true;
+      c.unblock();
+    });
+  if (!done)
+    c.block(
+      () => {},
+      0,
+      () => {},
+    );
 };
 
 const bgsave: Handler = (b, c) => {

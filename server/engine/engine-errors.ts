@@ -1,17 +1,5 @@
 /** Error codes of the contract; the message text follows the code on the wire ("-NOJOB no such job"). */
-export type EngineErrorCode =
-  | 'ERR'
-  | 'NOJOB'
-  | 'STATE'
-  | 'STALE'
-  | 'FULL'
-  | 'TOOBIG'
-  | 'MISCONF'
-  | 'LOADING'
-  | 'NOAUTH'
-  | 'WRONGPASS'
-  | 'NOPERM'
-  | 'NOPROTO';
+export type EngineErrorCode = 'ERR' | 'NOJOB' | 'STATE' | 'STALE' | 'FULL' | 'TOOBIG' | 'MISCONF' | 'LOADING' | 'NOAUTH' | 'WRONGPASS' | 'NOPERM' | 'NOPROTO';
 
 export class EngineError extends Error {
   constructor(

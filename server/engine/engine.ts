@@ -288,7 +288,11 @@ export class Engine {
     const credit = q.credit.slice();
     const cursor = q.ready.map((l) => l.head);
     while (out.length < count) {
-      const p = pickPriority(credit, this.config.priorityWeights, cursor.map((j) => j !== null));
+      const p = pickPriority(
+        credit,
+        this.config.priorityWeights,
+        cursor.map((j) => j !== null),
+      );
       if (p === -1) break;
       out.push(cursor[p]!);
       cursor[p] = cursor[p]!.next;

@@ -32,7 +32,7 @@ export class JobList {
   }
 
   *[Symbol.iterator](): IterableIterator<Job> {
-    for (let j = this.head; j; ) {
+    for (let j = this.head; j;) {
       const next = j.next; // allows unlinking the current job while iterating
       yield j;
       j = next;

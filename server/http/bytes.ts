@@ -12,10 +12,12 @@ export function textToBytes(s: string): Bytes {
   return Buffer.from(s, 'utf8').toString('latin1');
 }
 
+const NON_ASCII = /[\u0080-\uffff]/;
+
 /** bytes -> JS text for JSON; invalid UTF-8 sequences become U+FFFD (use the *_base64 fields for exact bytes) */
 export function bytesToText(b: Bytes): string {
   // ASCII fast path: ids made by the server and most names
-  if (/^[\x00-\x7f]*$/.test(b)) return b;
+  if (!NON_ASCII.test(b)) return b;
   return Buffer.from(b, 'latin1').toString('utf8');
 }
 

@@ -222,7 +222,10 @@ export class HttpServer {
     const raw = m.route.body ? await readBody(req, bodyLimit(b.settings.int('max-payload'))) : Buffer.alloc(0);
     if (b.loading) throw new EngineError('LOADING', 'resq is loading the log and snapshot into memory');
     if (m.route.write && !b.persistence.writable) {
-      throw new EngineError('MISCONF', `the log cannot be written (${b.persistence.lastError ?? 'I/O error'}); writes are refused until the disk accepts them, reads still work`);
+      throw new EngineError(
+        'MISCONF',
+        `the log cannot be written (${b.persistence.lastError ?? 'I/O error'}); writes are refused until the disk accepts them, reads still work`,
+      );
     }
     let reply: ApiReply;
     try {

@@ -215,17 +215,28 @@ export class BrokerMetrics implements EngineMetrics {
         this.eachQueue((l, q) => emit(l, q.counters[field])),
       );
     }
-    const series = (pick: (t: QueueTimings) => HistogramCells) =>
-      () => {
-        this.prune();
-        return [...this.timings].map(([name, t]): [Labels, HistogramCells] => [{ queue: labelOf(name) }, pick(t)]);
-      };
+    const series = (pick: (t: QueueTimings) => HistogramCells) => () => {
+      this.prune();
+      return [...this.timings].map(([name, t]): [Labels, HistogramCells] => [{ queue: labelOf(name) }, pick(t)]);
+    };
     const resetAll = () => this.timings.clear();
     this.registry.registerMetric(
-      new CellHistogram('resq_queue_wait_seconds', 'Time from ready (enqueue, end of delay or backoff) to claim, per delivery.', series((t) => t.wait), 0.001, resetAll).asMetric(),
+      new CellHistogram(
+        'resq_queue_wait_seconds',
+        'Time from ready (enqueue, end of delay or backoff) to claim, per delivery.',
+        series((t) => t.wait),
+        0.001,
+        resetAll,
+      ).asMetric(),
     );
     this.registry.registerMetric(
-      new CellHistogram('resq_queue_processing_seconds', 'Time from claim to ACK of the delivery that completed the job.', series((t) => t.processing), 0.001, resetAll).asMetric(),
+      new CellHistogram(
+        'resq_queue_processing_seconds',
+        'Time from claim to ACK of the delivery that completed the job.',
+        series((t) => t.processing),
+        0.001,
+        resetAll,
+      ).asMetric(),
     );
   }
 
@@ -273,7 +284,12 @@ export class BrokerMetrics implements EngineMetrics {
     );
     this.watchPersistence();
     this.registry.registerMetric(
-      new CellHistogram('resq_log_fsync_seconds', 'Duration of each log fsync (when the log reports them).', () => (this.fsync.count > 0 ? [[{}, this.fsync]] : []), 0.001).asMetric(),
+      new CellHistogram(
+        'resq_log_fsync_seconds',
+        'Duration of each log fsync (when the log reports them).',
+        () => (this.fsync.count > 0 ? [[{}, this.fsync]] : []),
+        0.001,
+      ).asMetric(),
     );
     this.registry.registerMetric(
       new CellHistogram('resq_log_group_commit_records', 'Records made durable by each fsync: the group-commit batch size (when the log reports them).', () =>
@@ -284,11 +300,16 @@ export class BrokerMetrics implements EngineMetrics {
       const v = b.persistence.info().find(([k]) => k === 'aof_size_since_snapshot')?.[1];
       if (typeof v === 'number') emit({}, v);
     });
-    this.gauge('resq_persistence', 'Every numeric field of INFO persistence (log size, fsync and group-commit figures, ...), by field name.', ['field'], (emit) => {
-      for (const [field, value] of b.persistence.info()) {
-        const n = typeof value === 'number' ? value : Number(value);
-        if (value !== '' && Number.isFinite(n)) emit({ field }, n);
-      }
-    });
+    this.gauge(
+      'resq_persistence',
+      'Every numeric field of INFO persistence (log size, fsync and group-commit figures, ...), by field name.',
+      ['field'],
+      (emit) => {
+        for (const [field, value] of b.persistence.info()) {
+          const n = typeof value === 'number' ? value : Number(value);
+          if (value !== '' && Number.isFinite(n)) emit({ field }, n);
+        }
+      },
+    );
   }
 }

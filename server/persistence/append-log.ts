@@ -229,9 +229,7 @@ export class AppendLog {
   }
 
   private hasWork(): boolean {
-    return (
-      this.pending.length > 0 || this.inflight.length > 0 || this.rotations.length > 0 || this.needTruncate || (this.syncRequested && this.file !== null)
-    );
+    return this.pending.length > 0 || this.inflight.length > 0 || this.rotations.length > 0 || this.needTruncate || (this.syncRequested && this.file !== null);
   }
 
   private async writeLoop(): Promise<void> {
@@ -302,7 +300,15 @@ export class AppendLog {
     const always = this.o.appendfsync() === 'always';
     const dsync = always && file.dsyncFd >= 0 && !file.unsynced;
     const pos = file.size;
-    const batch: Batch = { firstLsn: this.writtenLsn + 1, lastLsn: this.writtenLsn + count, startPos: pos, frames, settled: true, error: null, done: Promise.resolve() };
+    const batch: Batch = {
+      firstLsn: this.writtenLsn + 1,
+      lastLsn: this.writtenLsn + count,
+      startPos: pos,
+      frames,
+      settled: true,
+      error: null,
+      done: Promise.resolve(),
+    };
     if (dsync) {
       batch.settled = false;
       const started = performance.now();
@@ -350,7 +356,8 @@ export class AppendLog {
         },
       );
     }
-    if (!batch.settled || this.inflight.length > 0) this.inflight.push(batch); // durable after the batches before it
+    if (!batch.settled || this.inflight.length > 0)
+      this.inflight.push(batch); // durable after the batches before it
     else this.advance(this.writtenLsn);
     this.confirm();
   }

@@ -139,17 +139,48 @@ export class FastReader {
       size = NUM_SIZE[b] ?? 0;
       if (size === 0 || p + size > this.end) return undefined;
       switch (b) {
-        case 0xcc: v = buf[p + 1]; size = 2; break;
-        case 0xcd: v = buf.readUInt16BE(p + 1); size = 3; break;
-        case 0xce: v = buf.readUInt32BE(p + 1); size = 5; break;
-        case 0xcf: v = buf.readUInt32BE(p + 1) * 0x1_0000_0000 + buf.readUInt32BE(p + 5); size = 9; break;
-        case 0xd0: v = buf.readInt8(p + 1); size = 2; break;
-        case 0xd1: v = buf.readInt16BE(p + 1); size = 3; break;
-        case 0xd2: v = buf.readInt32BE(p + 1); size = 5; break;
-        case 0xd3: v = buf.readInt32BE(p + 1) * 0x1_0000_0000 + buf.readUInt32BE(p + 5); size = 9; break;
-        case 0xca: v = buf.readFloatBE(p + 1); size = 5; break;
-        case 0xcb: v = buf.readDoubleBE(p + 1); size = 9; break;
-        default: return undefined;
+        case 0xcc:
+          v = buf[p + 1];
+          size = 2;
+          break;
+        case 0xcd:
+          v = buf.readUInt16BE(p + 1);
+          size = 3;
+          break;
+        case 0xce:
+          v = buf.readUInt32BE(p + 1);
+          size = 5;
+          break;
+        case 0xcf:
+          v = buf.readUInt32BE(p + 1) * 0x1_0000_0000 + buf.readUInt32BE(p + 5);
+          size = 9;
+          break;
+        case 0xd0:
+          v = buf.readInt8(p + 1);
+          size = 2;
+          break;
+        case 0xd1:
+          v = buf.readInt16BE(p + 1);
+          size = 3;
+          break;
+        case 0xd2:
+          v = buf.readInt32BE(p + 1);
+          size = 5;
+          break;
+        case 0xd3:
+          v = buf.readInt32BE(p + 1) * 0x1_0000_0000 + buf.readUInt32BE(p + 5);
+          size = 9;
+          break;
+        case 0xca:
+          v = buf.readFloatBE(p + 1);
+          size = 5;
+          break;
+        case 0xcb:
+          v = buf.readDoubleBE(p + 1);
+          size = 9;
+          break;
+        default:
+          return undefined;
       }
     }
     if (p + size > this.end) return undefined;

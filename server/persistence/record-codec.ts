@@ -65,16 +65,88 @@ const TABLE = {
       ['expiresAt', Kind.Num],
     ],
   },
-  claim: { code: 2, fields: [['at', Kind.Num], ['id', Kind.Bytes], ['leaseUntil', Kind.Num], ['deliveryLease', Kind.Num]] },
-  ack: { code: 3, fields: [['at', Kind.Num], ['id', Kind.Bytes], ['result', Kind.BytesOrNull]] },
-  nack: { code: 4, fields: [['at', Kind.Num], ['id', Kind.Bytes], ['to', Kind.Num], ['runAt', Kind.Num], ['error', Kind.BytesOrNull]] },
-  touch: { code: 5, fields: [['at', Kind.Num], ['id', Kind.Bytes], ['leaseUntil', Kind.Num]] },
-  'lease-lost': { code: 6, fields: [['at', Kind.Num], ['id', Kind.Bytes], ['to', Kind.Num], ['reason', Kind.Str]] },
-  'ttl-expired': { code: 7, fields: [['at', Kind.Num], ['id', Kind.Bytes]] },
-  cancel: { code: 8, fields: [['at', Kind.Num], ['id', Kind.Bytes]] },
-  requeue: { code: 9, fields: [['at', Kind.Num], ['id', Kind.Bytes]] },
-  purge: { code: 10, fields: [['at', Kind.Num], ['queue', Kind.Bytes], ['what', Kind.Str]] },
-  'queue-config': { code: 11, fields: [['at', Kind.Num], ['queue', Kind.Bytes], ['maxlen', Kind.NumOrNull], ['paused', Kind.Bool]] },
+  claim: {
+    code: 2,
+    fields: [
+      ['at', Kind.Num],
+      ['id', Kind.Bytes],
+      ['leaseUntil', Kind.Num],
+      ['deliveryLease', Kind.Num],
+    ],
+  },
+  ack: {
+    code: 3,
+    fields: [
+      ['at', Kind.Num],
+      ['id', Kind.Bytes],
+      ['result', Kind.BytesOrNull],
+    ],
+  },
+  nack: {
+    code: 4,
+    fields: [
+      ['at', Kind.Num],
+      ['id', Kind.Bytes],
+      ['to', Kind.Num],
+      ['runAt', Kind.Num],
+      ['error', Kind.BytesOrNull],
+    ],
+  },
+  touch: {
+    code: 5,
+    fields: [
+      ['at', Kind.Num],
+      ['id', Kind.Bytes],
+      ['leaseUntil', Kind.Num],
+    ],
+  },
+  'lease-lost': {
+    code: 6,
+    fields: [
+      ['at', Kind.Num],
+      ['id', Kind.Bytes],
+      ['to', Kind.Num],
+      ['reason', Kind.Str],
+    ],
+  },
+  'ttl-expired': {
+    code: 7,
+    fields: [
+      ['at', Kind.Num],
+      ['id', Kind.Bytes],
+    ],
+  },
+  cancel: {
+    code: 8,
+    fields: [
+      ['at', Kind.Num],
+      ['id', Kind.Bytes],
+    ],
+  },
+  requeue: {
+    code: 9,
+    fields: [
+      ['at', Kind.Num],
+      ['id', Kind.Bytes],
+    ],
+  },
+  purge: {
+    code: 10,
+    fields: [
+      ['at', Kind.Num],
+      ['queue', Kind.Bytes],
+      ['what', Kind.Str],
+    ],
+  },
+  'queue-config': {
+    code: 11,
+    fields: [
+      ['at', Kind.Num],
+      ['queue', Kind.Bytes],
+      ['maxlen', Kind.NumOrNull],
+      ['paused', Kind.Bool],
+    ],
+  },
   'cron-set': {
     code: 12,
     fields: [
@@ -88,8 +160,21 @@ const TABLE = {
       ['nextRunAt', Kind.Num, 0],
     ],
   },
-  'cron-del': { code: 13, fields: [['at', Kind.Num], ['name', Kind.Bytes]] },
-  'cron-run': { code: 14, fields: [['at', Kind.Num], ['name', Kind.Bytes], ['nextRunAt', Kind.Num]] },
+  'cron-del': {
+    code: 13,
+    fields: [
+      ['at', Kind.Num],
+      ['name', Kind.Bytes],
+    ],
+  },
+  'cron-run': {
+    code: 14,
+    fields: [
+      ['at', Kind.Num],
+      ['name', Kind.Bytes],
+      ['nextRunAt', Kind.Num],
+    ],
+  },
 } as const;
 
 // Compile-time check that the table names every field of every record type:

@@ -52,7 +52,6 @@ export interface RecoveryOptions {
   log: (level: LogLevel, msg: string) => void;
 }
 
-
 /**
  * Start-up: load the newest usable snapshot, then replay the log segments
  * after it through applyRecord (the same transitions as live traffic),
@@ -178,7 +177,10 @@ export async function recover(store: JobStore, o: RecoveryOptions): Promise<Reco
     const isLast = n === last;
     if (isLast && (end.kind === 'torn' || tailLooksTorn(path, end.offset, walk.size))) {
       fs.truncateSync(path, end.offset);
-      log('warn', `${name}: cut off a torn record at offset ${end.offset} (${end.reason}; ${walk.size - end.offset} bytes dropped): the last write before the crash did not complete`);
+      log(
+        'warn',
+        `${name}: cut off a torn record at offset ${end.offset} (${end.reason}; ${walk.size - end.offset} bytes dropped): the last write before the crash did not complete`,
+      );
       report.truncatedTail = { file: name, offset: end.offset };
       logBytes -= walk.size - end.offset;
       continue;
@@ -217,7 +219,7 @@ function tailLooksTorn(path: string, offset: number, size: number): boolean {
     const head = Buffer.alloc(FRAME_HEADER);
     if (fs.readSync(fd, head, 0, FRAME_HEADER, offset) === FRAME_HEADER && offset + FRAME_HEADER + head.readUInt32LE(0) === size) return true;
     const buf = Buffer.allocUnsafe(64 * 1024);
-    for (let pos = offset; pos < size; ) {
+    for (let pos = offset; pos < size;) {
       const n = fs.readSync(fd, buf, 0, Math.min(buf.length, size - pos), pos);
       if (n <= 0) break;
       for (let i = 0; i < n; i++) if (buf[i] !== 0) return false;

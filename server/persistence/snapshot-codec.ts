@@ -91,8 +91,25 @@ export function encodeJob(job: Job): Buffer {
 
 /** the Job fields this codec handles; a test compares it with the Job class so a new field is not forgotten */
 export const PERSISTED_JOB_FIELDS = [
-  'id', 'queue', 'payload', 'priority', 'createdAt', 'retries', 'backoffBase', 'backoffMax', 'lease', 'expiresAt',
-  'state', 'deliveries', 'updatedAt', 'runAt', 'leaseUntil', 'deliveryLease', 'finishedAt', 'lastError', 'result',
+  'id',
+  'queue',
+  'payload',
+  'priority',
+  'createdAt',
+  'retries',
+  'backoffBase',
+  'backoffMax',
+  'lease',
+  'expiresAt',
+  'state',
+  'deliveries',
+  'updatedAt',
+  'runAt',
+  'leaseUntil',
+  'deliveryLease',
+  'finishedAt',
+  'lastError',
+  'result',
   // the shared object behind retries/backoffBase/backoffMax/lease, persisted through those four
   'policy',
 ] as const;
@@ -166,10 +183,27 @@ export function readJobFrame(buf: Buffer, start: number, end: number): Job | nul
   const lastError = r.field(Kind.BytesOrNull) as string | null | undefined;
   const result = r.field(Kind.BytesOrNull) as string | null | undefined;
   if (
-    result === undefined || lastError === undefined || finishedAt === undefined || deliveryLease === undefined || leaseUntil === undefined ||
-    runAt === undefined || updatedAt === undefined || deliveries === undefined || state === undefined || expiresAt === undefined ||
-    lease === undefined || backoffMax === undefined || backoffBase === undefined || retries === undefined || createdAt === undefined ||
-    priority === undefined || payload === undefined || queue === undefined || id === undefined || prev === undefined || !r.done
+    result === undefined ||
+    lastError === undefined ||
+    finishedAt === undefined ||
+    deliveryLease === undefined ||
+    leaseUntil === undefined ||
+    runAt === undefined ||
+    updatedAt === undefined ||
+    deliveries === undefined ||
+    state === undefined ||
+    expiresAt === undefined ||
+    lease === undefined ||
+    backoffMax === undefined ||
+    backoffBase === undefined ||
+    retries === undefined ||
+    createdAt === undefined ||
+    priority === undefined ||
+    payload === undefined ||
+    queue === undefined ||
+    id === undefined ||
+    prev === undefined ||
+    !r.done
   ) {
     return null;
   }

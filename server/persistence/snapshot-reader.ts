@@ -101,7 +101,11 @@ export async function readSnapshot(path: string, name: string): Promise<LoadedSn
   if (!e) throw new SnapshotError(name, walk.size, 'incomplete: no end frame');
   const count = written.length;
   if (e.jobs !== count || count !== h.jobs || e.queues !== queues.length || e.crons !== crons.length) {
-    throw new SnapshotError(name, walk.size, `counts do not match (jobs ${count}/${h.jobs}/${e.jobs}, queues ${queues.length}/${e.queues}, crons ${crons.length}/${e.crons})`);
+    throw new SnapshotError(
+      name,
+      walk.size,
+      `counts do not match (jobs ${count}/${h.jobs}/${e.jobs}, queues ${queues.length}/${e.queues}, crons ${crons.length}/${e.crons})`,
+    );
   }
   return { header: h, queues, crons, jobs: written, prevIds, bytes: walk.size };
 }

@@ -113,7 +113,7 @@ export class SnapshotWriter {
       // So the walk ends once all of those are written, whatever keeps coming.
       const it = this.o.store.jobs.values();
       const epoch = this.epoch;
-      for (let more = this.written < this.total; more; ) {
+      for (let more = this.written < this.total; more;) {
         const slice = Math.max(1, this.o.slice());
         // a slice also ends after SLICE_BUDGET_MS (cold code at the start, a slow machine)
         const until = performance.now() + SLICE_BUDGET_MS;
@@ -145,7 +145,14 @@ export class SnapshotWriter {
       await this.o.log.segmentCreated(this.firstSegment);
       await fs.rename(tmp, final);
       await fs.syncDir(dir);
-      return { file: this.file, firstSegment: this.firstSegment, jobs: this.written, bytes: this.fileBytes, createdAt: this.createdAt, ms: Math.round(performance.now() - this.started) };
+      return {
+        file: this.file,
+        firstSegment: this.firstSegment,
+        jobs: this.written,
+        bytes: this.fileBytes,
+        createdAt: this.createdAt,
+        ms: Math.round(performance.now() - this.started),
+      };
     } catch (e) {
       this.detach();
       if (fd >= 0) await fs.close(fd).catch(() => {});

@@ -45,41 +45,67 @@ export async function startBroker(settings: Record<string, string> = {}, opts: S
   let proc!: ChildProcess;
   let out = '';
 
-  const launch = (): Promise<void> => new Promise((resolve, reject) => {
-    // no HTTP listener unless a test asks for one: test brokers would all race for port 7378
-    const args = ['--port', String(port), '--dir', dir, '--http-port', '0'];
-    for (const [k, v] of Object.entries(current)) args.push(`--${k}`, v);
-    args.push(...(opts.args ?? []));
-    proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
-    let settled = false;
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const m = /resq ready .*port=(\d+)/.exec(out);
-      if (m && !settled) { settled = true; port = Number(m[1]); resolve(); }
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', onData);
-    proc.once('exit', (code, sig) => {
-      if (!settled) { settled = true; reject(new Error(`resq-server exited (${code ?? sig}) before ready:\n${out}`)); }
+  const launch = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      // no HTTP listener unless a test asks for one: test brokers would all race for port 7378
+      const args = ['--port', String(port), '--dir', dir, '--http-port', '0'];
+      for (const [k, v] of Object.entries(current)) args.push(`--${k}`, v);
+      args.push(...(opts.args ?? []));
+      proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+      let settled = false;
+      const onData = (d: Buffer) => {
+        out += d.toString();
+        const m = /resq ready .*port=(\d+)/.exec(out);
+        if (m && !settled) {
+          settled = true;
+          port = Number(m[1]);
+          resolve();
+        }
+      };
+      proc.stdout!.on('data', onData);
+      proc.stderr!.on('data', onData);
+      proc.once('exit', (code, sig) => {
+        if (!settled) {
+          settled = true;
+          reject(new Error(`resq-server exited (${code ?? sig}) before ready:\n${out}`));
+        }
+      });
     });
-  });
 
   await launch();
   const handle: BrokerProcess = {
-    get port() { return port; },
-    set port(p: number) { port = p; },
+    get port() {
+      return port;
+    },
+    set port(p: number) {
+      port = p;
+    },
     dir,
-    get proc() { return proc; },
+    get proc() {
+      return proc;
+    },
     output: () => out,
-    async stop() { proc.kill('SIGTERM'); return waitExit(proc); },
-    async kill() { proc.kill('SIGKILL'); await waitExit(proc); },
+    async stop() {
+      proc.kill('SIGTERM');
+      return waitExit(proc);
+    },
+    async kill() {
+      proc.kill('SIGKILL');
+      await waitExit(proc);
+    },
     async restart(extra?: Record<string, string>) {
-      if (proc.exitCode === null && proc.signalCode === null) { proc.kill('SIGKILL'); await waitExit(proc); }
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGKILL');
+        await waitExit(proc);
+      }
       if (extra) current = { ...current, ...extra };
       await launch();
     },
     async cleanup() {
-      if (proc.exitCode === null && proc.signalCode === null) { proc.kill('SIGKILL'); await waitExit(proc); }
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGKILL');
+        await waitExit(proc);
+      }
       if (ownDir) fs.rmSync(dir, { recursive: true, force: true });
     },
   } as BrokerProcess;

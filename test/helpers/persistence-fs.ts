@@ -59,7 +59,7 @@ export class TestFs implements FsOps {
       const planned = this.syncPlan.length > 0 ? this.syncPlan.shift()! : undefined;
       if (this.syncGate) await this.syncGate;
       this.onSync?.();
-      const fail = planned === undefined ? this.failSync ?? this.failWrites : planned;
+      const fail = planned === undefined ? (this.failSync ?? this.failWrites) : planned;
       if (fail && this.failWrites && this.partialBytes > 0) {
         const n = Math.min(this.partialBytes, length);
         this.partialBytes = 0;

@@ -104,7 +104,16 @@ export function runWorkload(engine: Engine, clock: { advance(ms: number): void }
         engine.setMaxlen(q, rnd() < 0.5 ? 0 : 500);
       } else if (r < 0.92) {
         const name = `cron-${Math.floor(rnd() * 4)}`;
-        if (rnd() < 0.6) engine.setCron({ name, expression: '*/5 * * * *', timezone: 'UTC', queue: q, payload: bytes(rnd, 8), options: ['PRIORITY', 'high'], nextRunAt: 1_790_000_300_000 });
+        if (rnd() < 0.6)
+          engine.setCron({
+            name,
+            expression: '*/5 * * * *',
+            timezone: 'UTC',
+            queue: q,
+            payload: bytes(rnd, 8),
+            options: ['PRIORITY', 'high'],
+            nextRunAt: 1_790_000_300_000,
+          });
         else if (rnd() < 0.5) engine.deleteCron(name);
         else engine.cronRan(name, 1_790_000_600_000 + i);
       } else if (r < 0.93) {
@@ -121,10 +130,26 @@ export function runWorkload(engine: Engine, clock: { advance(ms: number): void }
 
 function describeJob(j: Job) {
   return {
-    id: j.id, queue: j.queue, payload: j.payload, priority: j.priority, createdAt: j.createdAt, retries: j.retries,
-    backoffBase: j.backoffBase, backoffMax: j.backoffMax, lease: j.lease, expiresAt: j.expiresAt, state: j.state,
-    deliveries: j.deliveries, updatedAt: j.updatedAt, runAt: j.runAt, leaseUntil: j.leaseUntil, deliveryLease: j.deliveryLease,
-    finishedAt: j.finishedAt, lastError: j.lastError, result: j.result, deadline: j.heapIndex >= 0 ? j.deadline : null,
+    id: j.id,
+    queue: j.queue,
+    payload: j.payload,
+    priority: j.priority,
+    createdAt: j.createdAt,
+    retries: j.retries,
+    backoffBase: j.backoffBase,
+    backoffMax: j.backoffMax,
+    lease: j.lease,
+    expiresAt: j.expiresAt,
+    state: j.state,
+    deliveries: j.deliveries,
+    updatedAt: j.updatedAt,
+    runAt: j.runAt,
+    leaseUntil: j.leaseUntil,
+    deliveryLease: j.deliveryLease,
+    finishedAt: j.finishedAt,
+    lastError: j.lastError,
+    result: j.result,
+    deadline: j.heapIndex >= 0 ? j.deadline : null,
   };
 }
 

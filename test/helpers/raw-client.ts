@@ -224,7 +224,8 @@ export class RawClient {
   async next(timeoutMs = 5000): Promise<RespValue> {
     const deadline = Date.now() + timeoutMs;
     while (this.replies.length === this.head) {
-      if (this.closedFlag) throw new Error(`connection closed while waiting for a reply (unparsed: ${JSON.stringify(Buffer.concat(this.chunks).toString('latin1', 0, 200))})`);
+      if (this.closedFlag)
+        throw new Error(`connection closed while waiting for a reply (unparsed: ${JSON.stringify(Buffer.concat(this.chunks).toString('latin1', 0, 200))})`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`no reply within ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {

@@ -33,8 +33,14 @@ export async function until<X>(fn: () => X | Promise<X>, timeoutMs = 5000, what 
 /** resolves with the arguments of the next `event`; rejects after timeoutMs */
 export function nextEvent<A extends unknown[] = unknown[]>(em: EventEmitter, event: string, timeoutMs = 5000): Promise<A> {
   return new Promise((resolve, reject) => {
-    const t = setTimeout(() => { em.off(event, on); reject(new Error(`no '${event}' event within ${timeoutMs} ms`)); }, timeoutMs);
-    function on(...args: unknown[]) { clearTimeout(t); resolve(args as A); }
+    const t = setTimeout(() => {
+      em.off(event, on);
+      reject(new Error(`no '${event}' event within ${timeoutMs} ms`));
+    }, timeoutMs);
+    function on(...args: unknown[]) {
+      clearTimeout(t);
+      resolve(args as A);
+    }
     em.once(event, on);
   });
 }
@@ -42,7 +48,9 @@ export function nextEvent<A extends unknown[] = unknown[]>(em: EventEmitter, eve
 /** a promise with its resolver outside, to hold a handler until the test lets it go */
 export function gate<X = void>(): { promise: Promise<X>; open: (v: X) => void } {
   let open!: (v: X) => void;
-  const promise = new Promise<X>((r) => { open = r; });
+  const promise = new Promise<X>((r) => {
+    open = r;
+  });
   return { promise, open };
 }
 

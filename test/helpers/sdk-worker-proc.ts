@@ -14,15 +14,19 @@ function report(ev: string, fields: Record<string, unknown> = {}): void {
   process.stdout.write(JSON.stringify({ ev, worker: name, ...fields }) + '\n');
 }
 
-const worker = new Worker<{ i: number }, string>(process.env.QUEUE ?? 'multihost', async (job) => {
-  await new Promise((r) => setTimeout(r, jobMs));
-  return `${name}:${job.data.i}`;
-}, {
-  connection: process.env.RESQ_URL,
-  concurrency: Number(process.env.CONCURRENCY ?? 2),
-  lease: Number(process.env.LEASE ?? 1000),
-  block: 200,
-});
+const worker = new Worker<{ i: number }, string>(
+  process.env.QUEUE ?? 'multihost',
+  async (job) => {
+    await new Promise((r) => setTimeout(r, jobMs));
+    return `${name}:${job.data.i}`;
+  },
+  {
+    connection: process.env.RESQ_URL,
+    concurrency: Number(process.env.CONCURRENCY ?? 2),
+    lease: Number(process.env.LEASE ?? 1000),
+    block: 200,
+  },
+);
 
 worker.on('active', (job) => report('start', { id: job.id, delivery: job.delivery }));
 worker.on('completed', (job, _result, acked) => report('ack', { id: job.id, delivery: job.delivery, acked }));
@@ -31,6 +35,9 @@ worker.on('stalled', (job, during) => report('stalled', { id: job.id, delivery: 
 worker.on('error', (err) => process.stderr.write(`worker ${name}: ${err.message}\n`));
 
 process.once('SIGTERM', () => {
-  void worker.close(5000).then(() => { report('closed'); process.exit(0); });
+  void worker.close(5000).then(() => {
+    report('closed');
+    process.exit(0);
+  });
 });
 report('ready');
