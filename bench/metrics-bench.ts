@@ -25,6 +25,7 @@ import RedisParser from 'redis-parser';
 import { loadSettings } from '../config/settings';
 import { Broker } from '../server/broker';
 import { BrokerMetrics } from '../server/metrics/broker-metrics';
+import { Engine } from '../server/engine/engine';
 import { startBroker, freePort } from '../test/helpers/broker';
 
 const N = Number(process.env.BENCH_N ?? 200_000);
@@ -155,9 +156,8 @@ async function round(metrics: boolean): Promise<Round> {
 }
 
 /** ns per engine call for ENQUEUE, CLAIM (COUNT 1) and ACK of `n` jobs, metrics hook on or off */
-function engineRound(broker: Broker, metrics: BrokerMetrics, on: boolean, n: number): Round {
-  const e = broker.engine;
-  e.metrics = on ? metrics : null;
+function engineRound(engines: { on: Engine; off: Engine }, on: boolean, n: number): Round {
+  const e = on ? engines.on : engines.off;
   const ids: string[] = new Array(n);
   const time = (fn: () => void): Phase => {
     const t = process.hrtime.bigint();
@@ -187,15 +187,25 @@ async function engineBench(): Promise<{ off: Round[]; on: Round[] }> {
   );
   broker.finishLoading();
   const metrics = new BrokerMetrics(broker);
+  const engine = (m: BrokerMetrics | null) =>
+    new Engine({
+      config: { ...broker.engine.settings },
+      retention: { completedMs: 0, completedMax: 0, deadMs: 0, deadMax: 0, cancelledMs: 0 },
+      journal: { append() {} },
+      clock: { now: () => Date.now() },
+      random: Math.random,
+      metrics: m,
+    });
+  const engines = { on: engine(metrics), off: engine(null) };
   const off: Round[] = [];
   const on: Round[] = [];
-  engineRound(broker, metrics, true, N); // warm-up: JIT both paths
-  engineRound(broker, metrics, false, N);
+  engineRound(engines, true, N); // warm-up: JIT both paths
+  engineRound(engines, false, N);
   for (let i = 0; i < 2 * ROUNDS + 1; i++) {
-    for (const m of i % 2 === 0 ? [false, true] : [true, false]) (m ? on : off).push(engineRound(broker, metrics, m, N));
+    for (const m of i % 2 === 0 ? [false, true] : [true, false]) (m ? on : off).push(engineRound(engines, m, N));
   }
   metrics.stop();
-  broker.engine.stop();
+  await broker.shutdown('nosave', 'bench');
   return { off, on };
 }
 

@@ -20,6 +20,7 @@ import * as path from 'path';
 import { monitorEventLoopDelay } from 'perf_hooks';
 import { startBroker } from '../test/helpers/broker';
 import { Engine } from '../server/engine/engine';
+import type { LogRecord } from '../server/engine/records';
 import { openPersistence } from '../server/persistence';
 import { DiskPersistence } from '../server/persistence/disk-persistence';
 import { listDataDir, segmentName, snapshotName } from '../server/persistence/data-files';
@@ -95,8 +96,14 @@ interface Opened {
 }
 
 async function openIn(dir: string, o: { fsync?: 'always' | 'everysec' | 'no'; slice?: number } = {}): Promise<Opened> {
-  const engine = new Engine(CONFIG, { ...RETENTION, completedMax: 1e9, deadMax: 1e9 }, { append() {} });
-  engine.stop();
+  const journal = { target: { append() {} } as { append(rec: LogRecord): void }, append: (rec: LogRecord) => journal.target.append(rec) };
+  const engine = new Engine({
+    config: CONFIG,
+    retention: { ...RETENTION, completedMax: 1e9, deadMax: 1e9 },
+    journal,
+    clock: { now: () => Date.now() },
+    random: Math.random,
+  });
   const t = performance.now();
   const { persistence } = await openPersistence(engine.store, {
     dir,
@@ -107,7 +114,7 @@ async function openIn(dir: string, o: { fsync?: 'always' | 'everysec' | 'no'; sl
     repair: false,
     log: () => {},
   });
-  engine.journal = persistence;
+  journal.target = persistence;
   return { engine, p: persistence, ms: performance.now() - t };
 }
 

@@ -15,41 +15,66 @@ export type CommandFlag =
 
 export type CommandGroup = 'job' | 'queue' | 'cron' | 'connection' | 'server';
 
-export interface CommandSpec {
-  /** lower-case name */
-  name: string;
+export interface CommandSpec<N extends string = string> {
+  /** lower-case name; "parent|sub" for a subcommand */
+  name: N;
   /** Redis convention: N > 0 exactly N words including the name; -N at least N */
   arity: number;
-  flags: CommandFlag[];
+  flags: readonly CommandFlag[];
   group: CommandGroup;
   /** argument synopsis, as shown in docs and COMMAND DOCS */
   syntax: string;
   summary: string;
   /** position of the first "key" (queue name or job id) for COMMAND; 0 = none */
   firstKey: number;
-  subcommands?: CommandSpec[];
+  subcommands?: readonly CommandSpec[];
 }
 
-function spec(
-  name: string,
+function spec<const N extends string>(
+  name: N,
   arity: number,
   flags: CommandFlag[],
   group: CommandGroup,
   syntax: string,
   summary: string,
   firstKey = 1,
-  subcommands?: CommandSpec[],
-): CommandSpec {
-  return { name, arity, flags, group, syntax, summary, firstKey, subcommands };
+): CommandSpec<N> & { subcommands?: undefined } {
+  return { name, arity, flags, group, syntax, summary, firstKey };
 }
 
-function sub(parent: string, name: string, arity: number, flags: CommandFlag[], group: CommandGroup, syntax: string, summary: string): CommandSpec {
-  return spec(`${parent}|${name}`, arity, flags, group, syntax, summary, 0);
+/** a command with subcommands: the container has no handler, each subcommand has one (HELP included) */
+function container<const N extends string, const S extends readonly CommandSpec[]>(
+  name: N,
+  flags: CommandFlag[],
+  group: CommandGroup,
+  summary: string,
+  subcommands: S,
+): CommandSpec<N> & { subcommands: S } {
+  const words = subcommands.map((c) => c.name.slice(name.length + 1).toUpperCase()).join('|');
+  return { name, arity: -2, flags, group, syntax: `${words} ...`, summary, firstKey: 0, subcommands };
 }
 
-const ENQUEUE_OPTIONS = '[PRIORITY high|normal|low] [DELAY ms | AT unix-ms] [RETRIES n] [BACKOFF base-ms [MAX max-ms]] [LEASE ms] [TTL ms] [ID id] [BLOCK ms]';
+function sub<const P extends string, const S extends string>(
+  parent: P,
+  name: S,
+  arity: number,
+  flags: CommandFlag[],
+  group: CommandGroup,
+  syntax: string,
+  summary: string,
+): CommandSpec<`${P}|${S}`> {
+  return { name: `${parent}|${name}`, arity, flags, group, syntax, summary, firstKey: 0 };
+}
 
-export const COMMAND_SPECS: readonly CommandSpec[] = [
+/** the HELP subcommand every container has, as in Redis */
+function help<const P extends string>(parent: P, group: CommandGroup): CommandSpec<`${P}|help`> {
+  return sub(parent, 'help', 2, ['fast', 'loading'], group, '', 'Lists the subcommands with their arguments.');
+}
+
+const JOB_OPTIONS = '[PRIORITY high|normal|low] [DELAY ms | AT unix-ms] [RETRIES n] [BACKOFF base-ms [MAX max-ms]] [LEASE ms] [TTL ms]';
+const ENQUEUE_OPTIONS = `${JOB_OPTIONS} [ID id] [BLOCK ms]`;
+
+export const COMMAND_SPECS = [
   // jobs
   spec('enqueue', -3, ['write', 'blocking'], 'job', `queue payload ${ENQUEUE_OPTIONS}`, 'Creates a job and returns its id (idempotent with ID).'),
   spec(
@@ -85,14 +110,15 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
   spec('purge', 3, ['write'], 'queue', 'queue DEAD|COMPLETED|CANCELLED|ALL|WAITING', 'Removes the jobs of a queue in a state; replies the count.'),
   spec('qconfig', -4, ['write'], 'queue', 'queue MAXLEN n', 'Sets a queue setting (MAXLEN: bound on ready + scheduled + active, 0 = unlimited).'),
   // cron
-  spec('cron', -2, ['write'], 'cron', 'SET|DEL|LIST ...', 'Recurring jobs.', 0, [
-    sub('cron', 'set', -6, ['write'], 'cron', `name cron-expression queue payload [TZ zone] ${ENQUEUE_OPTIONS}`, 'Creates or replaces a recurring job.'),
+  container('cron', ['write'], 'cron', 'Recurring jobs.', [
+    sub('cron', 'set', -6, ['write'], 'cron', `name cron-expression queue payload [TZ zone] ${JOB_OPTIONS}`, 'Creates or replaces a recurring job.'),
     sub('cron', 'del', 3, ['write'], 'cron', 'name', 'Deletes a recurring job.'),
     sub('cron', 'list', 2, ['readonly'], 'cron', '', 'Lists recurring jobs as [name, expression, queue, next-run-unix-ms].'),
+    help('cron', 'cron'),
   ]),
   // connection
-  spec('ping', -1, ['fast', 'loading'], 'connection', '[message]', 'Replies PONG, or the message.', 0),
-  spec('echo', 2, ['fast', 'loading'], 'connection', 'message', 'Replies the message.', 0),
+  spec('ping', -1, ['fast'], 'connection', '[message]', 'Replies PONG, or the message.', 0),
+  spec('echo', 2, ['fast'], 'connection', 'message', 'Replies the message.', 0),
   spec('quit', -1, ['fast', 'noauth', 'loading'], 'connection', '', 'Closes the connection after replying OK.', 0),
   spec(
     'hello',
@@ -105,8 +131,8 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
   ),
   spec('auth', -2, ['fast', 'noauth', 'loading'], 'connection', '[user] password', 'Authenticates the connection.', 0),
   spec('select', 2, ['fast', 'loading'], 'connection', '0', 'Only database 0 exists; accepted for client compatibility.', 0),
-  spec('reset', 1, ['fast', 'loading'], 'connection', '', 'Resets the connection state (protocol 2, no name, not authenticated).', 0),
-  spec('client', -2, ['loading'], 'connection', 'SETNAME|GETNAME|ID|LIST|KILL|SETINFO|INFO ...', 'Connection introspection.', 0, [
+  spec('reset', 1, ['fast', 'noauth', 'loading'], 'connection', '', 'Resets the connection state (protocol 2, no name, not authenticated).', 0),
+  container('client', ['loading'], 'connection', 'Connection introspection.', [
     sub('client', 'setname', 3, ['fast', 'loading'], 'connection', 'name', 'Names the connection.'),
     sub('client', 'getname', 2, ['fast', 'loading'], 'connection', '', 'The connection name, or nil.'),
     sub('client', 'id', 2, ['fast', 'loading'], 'connection', '', 'The connection id.'),
@@ -114,14 +140,16 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
     sub('client', 'list', -2, ['admin', 'loading'], 'connection', '', 'One line per connection.'),
     sub('client', 'kill', -3, ['admin', 'loading'], 'connection', 'ID id | ADDR ip:port | addr', 'Closes connections.'),
     sub('client', 'setinfo', 4, ['fast', 'loading'], 'connection', 'LIB-NAME|LIB-VER value', 'Records the client library name or version.'),
+    help('client', 'connection'),
   ]),
   // server
   spec('command', -1, ['loading'], 'server', '[COUNT | DOCS [name ...] | INFO [name ...] | LIST]', 'The command table.', 0),
   spec('info', -1, ['loading'], 'server', '[section ...]', 'Server information in field:value text.', 0),
-  spec('config', -2, ['admin', 'loading'], 'server', 'GET pattern | SET name value [name value ...] | RESETSTAT', 'Reads and changes settings.', 0, [
+  container('config', ['admin', 'loading'], 'server', 'Reads and changes settings.', [
     sub('config', 'get', -3, ['admin', 'loading'], 'server', 'pattern [pattern ...]', 'Settings matching the glob patterns, as name/value pairs.'),
     sub('config', 'set', -4, ['admin'], 'server', 'name value [name value ...]', 'Changes runtime-safe settings.'),
     sub('config', 'resetstat', 2, ['admin'], 'server', '', 'Resets the totals of INFO stats and QSTATS.'),
+    help('config', 'server'),
   ]),
   spec('dbsize', 1, ['readonly', 'fast'], 'server', '', 'Number of jobs stored.', 0),
   spec('save', 1, ['admin'], 'server', '', 'Takes a snapshot now (blocking).', 0),
@@ -129,7 +157,7 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
   spec('lastsave', 1, ['fast', 'loading'], 'server', '', 'Unix time (seconds) of the last successful snapshot.', 0),
   spec('shutdown', -1, ['admin', 'loading'], 'server', '[SAVE|NOSAVE]', 'Flushes the log, snapshots (unless NOSAVE) and exits.', 0),
   spec('time', 1, ['fast', 'loading'], 'server', '', 'Server time as [unix-seconds, microseconds].', 0),
-  spec('slowlog', -2, ['admin', 'loading'], 'server', 'GET [count] | LEN | RESET', 'Commands that ran longer than slowlog-slower-than microseconds.', 0, [
+  container('slowlog', ['admin', 'loading'], 'server', 'Commands that ran longer than slowlog-slower-than microseconds.', [
     sub(
       'slowlog',
       'get',
@@ -141,11 +169,17 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
     ),
     sub('slowlog', 'len', 2, ['admin', 'loading'], 'server', '', 'Number of entries.'),
     sub('slowlog', 'reset', 2, ['admin', 'loading'], 'server', '', 'Removes every entry.'),
+    help('slowlog', 'server'),
   ]),
-];
+] as const;
+
+type LeafName<T> = T extends { subcommands: readonly (infer S)[] } ? (S extends CommandSpec<infer M> ? M : never) : T extends CommandSpec<infer M> ? M : never;
+
+/** every name a handler exists for: commands without subcommands, and each subcommand ("client|list") */
+export type HandlerName = LeafName<(typeof COMMAND_SPECS)[number]>;
 
 const BY_NAME = new Map<string, CommandSpec>();
-for (const s of COMMAND_SPECS) {
+for (const s of COMMAND_SPECS as readonly CommandSpec[]) {
   BY_NAME.set(s.name, s);
   for (const c of s.subcommands ?? []) BY_NAME.set(c.name, c);
 }

@@ -51,15 +51,21 @@ interface Harness {
 function harness(config: Partial<EngineConfig> = {}, retention: Partial<RetentionPolicy> = {}, random = () => 0.5): Harness {
   let t = T0;
   const records: LogRecord[] = [];
-  const engine = new Engine({ ...CONFIG, ...config }, { ...RETENTION, ...retention }, { append: (rec) => records.push(rec) }, { now: () => t }, random);
-  engine.stop(); // no real timers: time moves only through advance()
+  // no timer: time moves only through advance()
+  const engine = new Engine({
+    config: { ...CONFIG, ...config },
+    retention: { ...RETENTION, ...retention },
+    journal: { append: (rec) => records.push(rec) },
+    clock: { now: () => t },
+    random,
+  });
   return {
     engine,
     records,
     now: () => t,
     advance(ms: number) {
       t += ms;
-      engine.tick();
+      engine.tick(t);
     },
   };
 }
@@ -673,16 +679,15 @@ describe('engine scheduler (fake clock)', () => {
       }
       // a fresh engine on the replayed store, at the same time, applies what time alone does
       // (scheduled -> ready, retention); then every job is in the same state as live.
-      const fresh = new Engine(
-        { ...CONFIG, requeueOnDisconnect: true },
-        { ...RETENTION, completedMax: 5, completedMs: 2000, deadMs: 3000, cancelledMs: 1000 },
-        { append() {} },
-        { now: () => h.now() },
-        () => 0.5,
-      );
-      fresh.stop();
+      const fresh = new Engine({
+        config: { ...CONFIG, requeueOnDisconnect: true },
+        retention: { ...RETENTION, completedMax: 5, completedMs: 2000, deadMs: 3000, cancelledMs: 1000 },
+        journal: { append() {} },
+        clock: { now: () => h.now() },
+        random: () => 0.5,
+      });
       for (const rec of h.records) applyRecord(fresh.store, rec);
-      fresh.tick();
+      fresh.tick(h.now());
       const byState = (s: JobStore) =>
         Object.fromEntries(
           [...s.jobs.values()].map((j) => [j.id, `${STATE_NAMES[j.state]}/${j.deliveries}/${j.lastError}/${j.result}/${j.runAt}/${j.leaseUntil}`]),

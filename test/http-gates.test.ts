@@ -5,7 +5,7 @@ import * as path from 'path';
 import { loadSettings } from '../config/settings';
 import { Broker } from '../server/broker';
 import { Persistence } from '../server/persistence/types';
-import type { FsyncObserver } from '../server/metrics/broker-metrics';
+import type { FsyncObserver } from '../server/persistence/types';
 import { freePort } from './helpers/broker';
 
 /**

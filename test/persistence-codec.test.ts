@@ -56,7 +56,7 @@ const SAMPLES: { [K in RecordType]: Extract<LogRecord, { type: K }> } = {
     timezone: 'Europe/Zürich',
     queue: 'q',
     payload: ALL_BYTES,
-    options: ['PRIORITY', 'high', ALL_BYTES],
+    options: { priority: 0, delay: 1000, retries: 3, backoffBase: 100, backoffMax: 900, lease: 5000, ttl: 60_000 },
     nextRunAt: T + 300_000,
   },
   'cron-del': { type: 'cron-del', at: T, name: 'n' },
@@ -125,19 +125,26 @@ describe('persistence: record codec', () => {
     expect(frame.readUInt32LE(4)).to.equal(zlib.crc32(frame.subarray(FRAME_HEADER)));
   });
 
-  it('decodes an older cron-set frame without nextRunAt (a field added at the end) with its default', () => {
+  it('decodes an older cron-set frame (code 12: option words, no nextRunAt) into parsed options', () => {
     const c = SAMPLES['cron-set'];
+    const words = ['PRIORITY', 'high', 'DELAY', '1000', 'RETRIES', '3', 'BACKOFF', '100', 'MAX', '900', 'LEASE', '5000', 'TTL', '60000'];
     const frame = encodeFrame([
-      RECORD_TYPES['cron-set'].code,
+      12,
       c.at,
       Buffer.from(c.name, 'latin1'),
       c.expression,
       c.timezone,
       Buffer.from(c.queue, 'latin1'),
       Buffer.from(c.payload, 'latin1'),
-      c.options.map((o) => Buffer.from(o, 'latin1')),
+      words.map((o) => Buffer.from(o, 'latin1')),
     ]);
     expect(decodeRecord(frame, FRAME_HEADER, frame.length)).to.deep.equal({ ...c, nextRunAt: 0 });
+  });
+
+  it('refuses an older cron-set frame whose option words do not parse, naming the field', () => {
+    const c = SAMPLES['cron-set'];
+    const frame = encodeFrame([12, c.at, Buffer.from('n'), c.expression, c.timezone, Buffer.from('q'), Buffer.from('p'), [Buffer.from('BOGUS')]]);
+    expect(() => decodeRecord(frame, FRAME_HEADER, frame.length)).to.throw(/cron-set\.options/);
   });
 });
 

@@ -12,7 +12,7 @@ import { readManifest } from '../server/persistence/manifest';
 import { encodeRecord } from '../server/persistence/record-codec';
 import { RecoveryReport } from '../server/persistence/recovery';
 import { TestFs, sleep, tick, tmpDir, until } from './helpers/persistence-fs';
-import { dumpStore, fakeClock, newEngine, runWorkload } from './helpers/persistence-workload';
+import { dumpStore, fakeClock, JournalSlot, newEngine, runWorkload } from './helpers/persistence-workload';
 
 interface Opened {
   engine: Engine;
@@ -32,7 +32,8 @@ interface OpenOpts {
 
 async function openDir(dir: string, o: OpenOpts = {}): Promise<Opened> {
   const clock = fakeClock();
-  const engine = newEngine(clock);
+  const journal = new JournalSlot();
+  const engine = newEngine(clock, journal);
   const logs: string[] = [];
   const { persistence, report } = await openPersistence(engine.store, {
     dir,
@@ -45,7 +46,7 @@ async function openDir(dir: string, o: OpenOpts = {}): Promise<Opened> {
     fs: o.fs,
     retryMs: 20,
   });
-  engine.journal = persistence;
+  journal.target = persistence;
   return { engine, clock, p: persistence, report, logs };
 }
 

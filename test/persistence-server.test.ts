@@ -43,7 +43,7 @@ describe('persistence through the server: SAVE, BGSAVE, LOADING, --repair', func
     expect(await clients.make().call('QLEN', 'snap')).to.equal(100);
   });
 
-  it('while the log is replayed at start-up, commands get -LOADING and PING answers', async () => {
+  it('while the log is replayed at start-up, commands and PING get -LOADING (as in Redis) and INFO says loading:1', async () => {
     broker = await startBroker({ appendfsync: 'no', 'snapshot-log-size': '0' });
     execFileSync('redis-benchmark', ['-p', String(broker.port), '-n', '300000', '-c', '4', '-P', '64', '-q', 'ENQUEUE', 'big', 'x'.repeat(100)], {
       stdio: 'ignore',
@@ -69,12 +69,19 @@ describe('persistence through the server: SAVE, BGSAVE, LOADING, --repair', func
         await r.connect();
         try {
           for (;;) {
-            const [pong, qlen] = await Promise.all([r.call('PING'), r.call('QLEN', 'big').catch((e: Error) => e)]);
-            pinged ||= pong === 'PONG';
+            const [pong, info, qlen] = await Promise.all([
+              r.call('PING').catch((e: Error) => e),
+              r.call('INFO', 'persistence') as Promise<string>,
+              r.call('QLEN', 'big').catch((e: Error) => e),
+            ]);
             if (qlen instanceof Error) {
               expect(qlen.message).to.match(/^LOADING/);
+              expect(pong).to.be.instanceOf(Error);
+              expect((pong as Error).message).to.match(/^LOADING/);
+              expect(info).to.match(/^loading:1\r$/m);
               sawLoading = true;
             } else {
+              pinged = (await r.call('PING')) === 'PONG';
               expect(qlen).to.be.at.least(300_000); // redis-benchmark rounds -n up to whole pipelines
               break;
             }

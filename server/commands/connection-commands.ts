@@ -1,26 +1,26 @@
 import { EngineError } from '../engine/engine-errors';
 import { ClientConnection } from '../net/client-connection';
-import { argError, parseInteger } from './args';
-import { Handler } from './handler';
-import type { Broker } from '../broker';
+import { argError, parseInteger } from '../rules/args';
+import { Handler, HandlerGroup } from './handler';
+import type { CommandContext } from '../context/command-context';
 import { SERVER_VERSION } from '../version';
 
-const ping: Handler = (_b, c, args) => {
+const ping: Handler = (_ctx, c, args) => {
   if (args.length > 2) throw argError("wrong number of arguments for 'ping' command");
   if (args.length === 2) c.writer.bulk(args[1]);
   else c.writer.simple('PONG');
 };
 
-const echo: Handler = (_b, c, args) => c.writer.bulk(args[1]);
+const echo: Handler = (_ctx, c, args) => c.writer.bulk(args[1]);
 
-const quit: Handler = (_b, c) => {
+const quit: Handler = (_ctx, c) => {
   c.writer.simple('OK');
   c.closeAfterReplies();
 };
 
 /** checks a password; throws WRONGPASS */
-function authenticate(b: Broker, c: ClientConnection, user: string, pass: string): void {
-  const required = b.settings.str('requirepass');
+function authenticate(ctx: CommandContext, c: ClientConnection, user: string, pass: string): void {
+  const required = ctx.settings.str('requirepass');
   if (required === '' || (user === 'default' && pass === required)) {
     c.setAuthed(true);
     return;
@@ -28,7 +28,7 @@ function authenticate(b: Broker, c: ClientConnection, user: string, pass: string
   throw new EngineError('WRONGPASS', 'invalid username-password pair or user is disabled.');
 }
 
-const hello: Handler = (b, c, args) => {
+const hello: Handler = (ctx, c, args) => {
   let proto = c.writer.resp;
   let i = 1;
   if (args.length > 1) {
@@ -43,7 +43,7 @@ const hello: Handler = (b, c, args) => {
   while (i < args.length) {
     const word = args[i].toUpperCase();
     if (word === 'AUTH' && i + 2 < args.length) {
-      authenticate(b, c, args[i + 1], args[i + 2]);
+      authenticate(ctx, c, args[i + 1], args[i + 2]);
       i += 3;
     } else if (word === 'SETNAME' && i + 1 < args.length) {
       name = checkName(args[i + 1]);
@@ -77,25 +77,25 @@ const hello: Handler = (b, c, args) => {
   w.arrayHeader(0);
 };
 
-const auth: Handler = (b, c, args) => {
+const auth: Handler = (ctx, c, args) => {
   if (args.length > 3) throw argError('syntax error');
-  if (b.settings.str('requirepass') === '') {
+  if (ctx.settings.str('requirepass') === '') {
     throw argError('AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
   }
   const [user, pass] = args.length === 3 ? [args[1], args[2]] : ['default', args[1]];
-  authenticate(b, c, user, pass);
+  authenticate(ctx, c, user, pass);
   c.writer.simple('OK');
 };
 
-const select: Handler = (_b, c, args) => {
+const select: Handler = (_ctx, c, args) => {
   if (parseInteger(args[1], 'DB index', 0, 1_000_000) !== 0) throw argError('DB index is out of range (resq has only database 0)');
   c.writer.simple('OK');
 };
 
-const reset: Handler = (b, c) => {
+const reset: Handler = (ctx, c) => {
   c.writer.resp = 2;
   c.name = null;
-  c.setAuthed(b.settings.str('requirepass') === '');
+  c.setAuthed(ctx.settings.str('requirepass') === '');
   c.writer.simple('RESET');
 };
 
@@ -104,7 +104,7 @@ function checkName(name: string): string {
   return name;
 }
 
-export function clientLine(b: Broker, c: ClientConnection): string {
+export function clientLine(ctx: CommandContext, c: ClientConnection): string {
   const now = Date.now();
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.socket.localAddress}:${c.socket.localPort} name=${c.name ?? ''} ` +
@@ -114,30 +114,30 @@ export function clientLine(b: Broker, c: ClientConnection): string {
   );
 }
 
-const clientSetname: Handler = (_b, c, args) => {
+const clientSetname: Handler = (_ctx, c, args) => {
   c.name = checkName(args[2]) || null;
   c.writer.simple('OK');
 };
 
-const clientGetname: Handler = (_b, c) => {
+const clientGetname: Handler = (_ctx, c) => {
   if (c.name === null) c.writer.nil();
   else c.writer.bulk(c.name);
 };
 
-const clientId: Handler = (_b, c) => c.writer.int(c.id);
+const clientId: Handler = (_ctx, c) => c.writer.int(c.id);
 
-const clientInfo: Handler = (b, c) => c.writer.verbatim(clientLine(b, c) + '\n', 'txt');
+const clientInfo: Handler = (ctx, c) => c.writer.verbatim(clientLine(ctx, c) + '\n', 'txt');
 
-const clientList: Handler = (b, c) => {
-  const lines = [...b.clients.values()].map((x) => clientLine(b, x) + '\n');
+const clientList: Handler = (ctx, c) => {
+  const lines = [...ctx.clients.all()].map((x) => clientLine(ctx, x) + '\n');
   c.writer.verbatim(lines.join(''), 'txt');
 };
 
-const clientKill: Handler = (b, c, args) => {
+const clientKill: Handler = (ctx, c, args) => {
   const targets: ClientConnection[] = [];
   if (args.length === 3) {
     // legacy form: CLIENT KILL addr
-    const t = [...b.clients.values()].find((x) => x.addr === args[2]);
+    const t = [...ctx.clients.all()].find((x) => x.addr === args[2]);
     if (!t) throw argError('No such client');
     targets.push(t);
   } else {
@@ -146,10 +146,10 @@ const clientKill: Handler = (b, c, args) => {
       const value = args[i + 1];
       if (value === undefined) throw argError('syntax error');
       if (filter === 'ID') {
-        const t = b.clients.get(parseInteger(value, 'client id'));
+        const t = ctx.clients.get(parseInteger(value, 'client id'));
         if (t) targets.push(t);
       } else if (filter === 'ADDR') {
-        targets.push(...[...b.clients.values()].filter((x) => x.addr === value));
+        targets.push(...[...ctx.clients.all()].filter((x) => x.addr === value));
       } else if (filter !== 'SKIPME') {
         throw argError(`syntax error: unknown filter '${args[i]}'`);
       }
@@ -163,7 +163,7 @@ const clientKill: Handler = (b, c, args) => {
   }
 };
 
-const clientSetinfo: Handler = (_b, c, args) => {
+const clientSetinfo: Handler = (_ctx, c, args) => {
   const attr = args[2].toUpperCase();
   if (attr === 'LIB-NAME') c.libName = checkName(args[3]);
   else if (attr === 'LIB-VER') c.libVer = checkName(args[3]);
@@ -171,19 +171,19 @@ const clientSetinfo: Handler = (_b, c, args) => {
   c.writer.simple('OK');
 };
 
-export const CONNECTION_HANDLERS: ReadonlyArray<[string, Handler]> = [
-  ['ping', ping],
-  ['echo', echo],
-  ['quit', quit],
-  ['hello', hello],
-  ['auth', auth],
-  ['select', select],
-  ['reset', reset],
-  ['client|setname', clientSetname],
-  ['client|getname', clientGetname],
-  ['client|id', clientId],
-  ['client|info', clientInfo],
-  ['client|list', clientList],
-  ['client|kill', clientKill],
-  ['client|setinfo', clientSetinfo],
-];
+export const CONNECTION_HANDLERS = {
+  ping: ping,
+  echo: echo,
+  quit: quit,
+  hello: hello,
+  auth: auth,
+  select: select,
+  reset: reset,
+  'client|setname': clientSetname,
+  'client|getname': clientGetname,
+  'client|id': clientId,
+  'client|info': clientInfo,
+  'client|list': clientList,
+  'client|kill': clientKill,
+  'client|setinfo': clientSetinfo,
+} satisfies HandlerGroup;

@@ -1,24 +1,46 @@
-import { arityOk, CommandSpec, findCommand } from '../../protocol/command-specs';
+import { arityOk, COMMAND_SPECS, CommandSpec, findCommand, HandlerName } from '../../protocol/command-specs';
+import type { CommandContext } from '../context/command-context';
 import { EngineError } from '../engine/engine-errors';
-import type { Broker } from '../broker';
 import type { ClientConnection } from '../net/client-connection';
+import { gateRefusal, Requirement } from '../rules/request-gate';
+import { CONNECTION_HANDLERS } from './connection-commands';
+import { CRON_HANDLERS } from './cron-commands';
 import { Handler } from './handler';
+import { HELP_HANDLERS } from './help-commands';
 import { JOB_HANDLERS } from './job-commands';
 import { QUEUE_HANDLERS } from './queue-commands';
-import { CONNECTION_HANDLERS } from './connection-commands';
 import { SERVER_HANDLERS } from './server-commands';
-import { CRON_HANDLERS } from './cron-commands';
-import { SLOWLOG_HANDLERS } from './slowlog-commands'; // [slowlog]
+import { SLOWLOG_HANDLERS } from './slowlog-commands';
 
-/** handlers by spec name ("client|list" for subcommands); a test checks every spec has one */
-export const HANDLERS = new Map<string, Handler>([
+/** every spec with its handler: a spec without a handler, or a handler without a spec, does not compile */
+export const HANDLERS: { readonly [K in HandlerName]: Handler } = {
   ...JOB_HANDLERS,
   ...QUEUE_HANDLERS,
   ...CONNECTION_HANDLERS,
   ...SERVER_HANDLERS,
   ...CRON_HANDLERS,
   ...SLOWLOG_HANDLERS,
-]);
+  ...HELP_HANDLERS,
+};
+
+interface Route {
+  handler: Handler;
+  need: Requirement;
+}
+
+/** spec -> handler and what the gate requires, built once */
+const ROUTES = new Map<CommandSpec, Route>();
+for (const top of COMMAND_SPECS as readonly CommandSpec[]) {
+  for (const spec of top.subcommands ?? [top]) {
+    const need: Requirement = {
+      command: spec.name,
+      noauth: spec.flags.includes('noauth'),
+      loading: spec.flags.includes('loading'),
+      write: spec.flags.includes('write'),
+    };
+    ROUTES.set(spec, { handler: HANDLERS[spec.name as HandlerName], need });
+  }
+}
 
 function quoteArgs(args: string[]): string {
   return args
@@ -52,50 +74,42 @@ function resolve(conn: ClientConnection, args: string[]): CommandSpec | undefine
 }
 
 /**
- * Runs one request: lookup, arity, the auth / loading / disk gates that the
- * spec's flags call for, then the handler. Errors become error replies; no
- * input reaches past here as an exception.
+ * Runs one request: lookup, arity, the request gate (auth, loading, disk),
+ * then the handler. Errors become error replies; no input reaches past
+ * here as an exception.
  */
-export function dispatch(b: Broker, conn: ClientConnection, args: string[]): void {
+export function dispatch(ctx: CommandContext, conn: ClientConnection, args: string[]): void {
   const started = performance.now();
+  const stats = ctx.stats;
   const spec = resolve(conn, args);
   if (!spec) {
-    b.stats.errorReplies++;
+    stats.errorReplies++;
     return;
   }
-  const stat = b.commandStat(spec.name);
-  const gate = gateError(b, conn, spec);
-  if (gate) {
-    conn.writer.error(gate);
+  const route = ROUTES.get(spec)!;
+  const stat = stats.of(spec.name);
+  const refusal = gateRefusal(ctx.gate, conn, route.need);
+  if (refusal) {
+    conn.writer.error(refusal.wire);
     stat.rejected++;
-    b.stats.errorReplies++;
+    stats.errorReplies++;
     return;
   }
-  b.stats.commandsProcessed++;
+  stats.commandsProcessed++;
   try {
-    HANDLERS.get(spec.name)!(b, conn, args);
+    route.handler(ctx, conn, args);
   } catch (e) {
     stat.failed++;
-    b.stats.errorReplies++;
+    stats.errorReplies++;
     if (e instanceof EngineError) {
       conn.writer.error(e.wire);
     } else {
-      b.log('error', `internal error in ${spec.name}: ${(e as Error).stack ?? e}`);
+      ctx.log('error', `internal error in ${spec.name}: ${(e as Error).stack ?? e}`);
       conn.writer.error(`ERR internal error: ${(e as Error).message}`);
     }
   }
   stat.calls++;
   const usec = (performance.now() - started) * 1000;
   stat.usec += usec;
-  b.slowlog.record(args, usec, conn.addr, conn.name); // [slowlog] one comparison unless over the threshold
-}
-
-function gateError(b: Broker, conn: ClientConnection, spec: CommandSpec): string | undefined {
-  const flags = spec.flags;
-  if (!conn.authed && !flags.includes('noauth')) return 'NOAUTH Authentication required.';
-  if (b.loading && !flags.includes('loading')) return 'LOADING resq is loading the log and snapshot into memory';
-  if (flags.includes('write') && !b.persistence.writable) {
-    return `MISCONF the log cannot be written (${b.persistence.lastError ?? 'I/O error'}); writes are refused until the disk accepts them, reads still work`;
-  }
-  return undefined;
+  stats.slowlog.record(args, usec, conn.addr, conn.name);
 }

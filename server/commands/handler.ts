@@ -1,14 +1,13 @@
+import type { HandlerName } from '../../protocol/command-specs';
+import type { CommandContext } from '../context/command-context';
 import { EngineError } from '../engine/engine-errors';
-import type { Broker } from '../broker';
 import type { ClientConnection } from '../net/client-connection';
 
-/** A command handler: parse arguments, call the engine, write the reply. Name and arity are already checked. */
-export type Handler = (broker: Broker, conn: ClientConnection, args: string[]) => void;
+/** A command handler: parse arguments, call the engine, write the reply. Name, arity and the gate are already checked. */
+export type Handler = (ctx: CommandContext, conn: ClientConnection, args: string[]) => void;
 
-/** longest wait a BLOCK option accepts (ms); 0 means forever */
-export const MAX_BLOCK_MS = 365 * 24 * 3600 * 1000;
-/** longest delay, lease or TTL (ms): ten years */
-export const MAX_DURATION_MS = 10 * 365 * 24 * 3600 * 1000;
+/** the handlers of one group, keyed by spec name ("client|list" for subcommands); a name without a spec does not compile */
+export type HandlerGroup = { readonly [K in HandlerName]?: Handler };
 
 /** for replies written outside dispatch (a parked request resuming): engine errors become error replies */
 export function replyOrError(conn: ClientConnection, write: () => void): void {

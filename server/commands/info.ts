@@ -1,9 +1,9 @@
 import * as os from 'os';
-import type { Broker } from '../broker';
+import type { CommandContext } from '../context/command-context';
 import { SERVER_VERSION } from '../version';
-import { queueStatsFields } from './reply-shapes';
+import { queueStatsFields } from '../rules/queue-fields';
 
-type Section = (b: Broker) => Array<[string, string | number]>;
+type Section = (ctx: CommandContext) => Array<[string, string | number]>;
 
 const MB = 1024 * 1024;
 
@@ -14,7 +14,7 @@ export function printableName(name: string): string {
 
 const SECTIONS = new Map<string, Section>(
   Object.entries({
-    server: (b) => [
+    server: (ctx) => [
       ['resq_version', SERVER_VERSION],
       // tools that parse INFO expect a Redis version; 7.0 is the command dialect resq follows
       ['redis_version', '7.0.0'],
@@ -23,18 +23,18 @@ const SECTIONS = new Map<string, Section>(
       ['arch_bits', process.arch.endsWith('64') ? 64 : 32],
       ['process_id', process.pid],
       ['node_version', process.version],
-      ['tcp_port', b.port],
-      ['uptime_in_seconds', Math.floor((Date.now() - b.stats.startedAt) / 1000)],
-      ['uptime_in_days', Math.floor((Date.now() - b.stats.startedAt) / 86_400_000)],
+      ['tcp_port', ctx.server.port],
+      ['uptime_in_seconds', Math.floor((Date.now() - ctx.stats.startedAt) / 1000)],
+      ['uptime_in_days', Math.floor((Date.now() - ctx.stats.startedAt) / 86_400_000)],
       ['executable', process.argv[1] ?? ''],
-      ['data_dir', b.settings.str('dir')],
+      ['data_dir', ctx.settings.str('dir')],
     ],
-    clients: (b) => {
-      const waiting = b.engine.waiterCounts();
+    clients: (ctx) => {
+      const waiting = ctx.engine.waiterCounts();
       return [
-        ['connected_clients', b.clients.size],
-        ['blocked_clients', [...b.clients.values()].filter((c) => c.isBlocked).length],
-        ['maxclients', b.settings.int('max-clients')],
+        ['connected_clients', ctx.clients.size],
+        ['blocked_clients', [...ctx.clients.all()].filter((c) => c.isBlocked).length],
+        ['maxclients', ctx.settings.int('max-clients')],
         ['blocked_claims', waiting.claim],
         ['blocked_enqueues', waiting.enqueue],
         ['blocked_waitjobs', waiting.job],
@@ -50,44 +50,44 @@ const SECTIONS = new Map<string, Section>(
         ['used_memory_heap_total', m.heapTotal],
       ];
     },
-    persistence: (b) => [['loading', b.loading ? 1 : 0], ['async_loading', 0], ...b.persistence.info()],
-    stats: (b) => {
+    persistence: (ctx) => [['loading', ctx.gate.loading ? 1 : 0], ['async_loading', 0], ...ctx.persistence.info()],
+    stats: (ctx) => {
       let enqueued = 0;
       let acked = 0;
       let failed = 0;
       let expired = 0;
-      for (const q of b.engine.store.queues.values()) {
+      for (const q of ctx.engine.store.queues.values()) {
         enqueued += q.counters.enqueued;
         acked += q.counters.acked;
         failed += q.counters.failed;
         expired += q.counters.expiredLeases;
       }
       return [
-        ['total_connections_received', b.stats.connectionsReceived],
-        ['total_commands_processed', b.stats.commandsProcessed],
-        ['rejected_connections', b.stats.rejectedConnections],
-        ['total_error_replies', b.stats.errorReplies],
+        ['total_connections_received', ctx.stats.connectionsReceived],
+        ['total_commands_processed', ctx.stats.commandsProcessed],
+        ['rejected_connections', ctx.stats.rejectedConnections],
+        ['total_error_replies', ctx.stats.errorReplies],
         ['total_jobs_enqueued', enqueued],
         ['total_jobs_acked', acked],
         ['total_deliveries_failed', failed],
         ['total_leases_expired', expired],
       ];
     },
-    queues: (b) => {
+    queues: (ctx) => {
       const out: Array<[string, string | number]> = [
-        ['queues', b.engine.store.queues.size],
-        ['jobs', b.engine.store.jobs.size],
-        ['recurring_jobs', b.engine.store.crons.size],
+        ['queues', ctx.engine.store.queues.size],
+        ['jobs', ctx.engine.store.jobs.size],
+        ['recurring_jobs', ctx.engine.store.crons.size],
       ];
-      const defaultMaxlen = b.settings.int('default-maxlen');
-      for (const q of b.engine.store.queues.values()) {
+      const defaultMaxlen = ctx.settings.int('default-maxlen');
+      for (const q of ctx.engine.store.queues.values()) {
         const fields = queueStatsFields(q, defaultMaxlen).map(([k, v]) => `${k}=${v}`);
         out.push([`queue_${printableName(q.name)}`, fields.join(',')]);
       }
       return out;
     },
-    commandstats: (b) =>
-      [...b.stats.commands.entries()].map(([name, s]) => [
+    commandstats: (ctx) =>
+      [...ctx.stats.commands.entries()].map(([name, s]) => [
         `cmdstat_${name}`,
         `calls=${s.calls},usec=${Math.round(s.usec)},usec_per_call=${(s.usec / Math.max(1, s.calls)).toFixed(2)},rejected_calls=${s.rejected},failed_calls=${s.failed}`,
       ]),
@@ -96,7 +96,7 @@ const SECTIONS = new Map<string, Section>(
 
 const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'queues'];
 
-export function infoText(b: Broker, requested: string[]): string {
+export function infoText(ctx: CommandContext, requested: string[]): string {
   let names = requested.map((s) => s.toLowerCase());
   if (names.length === 0 || names.includes('default')) names = DEFAULT_SECTIONS;
   else if (names.includes('all') || names.includes('everything')) names = [...SECTIONS.keys()];
@@ -107,7 +107,7 @@ export function infoText(b: Broker, requested: string[]): string {
     const title = name[0].toUpperCase() + name.slice(1);
     parts.push(
       `# ${title}\r\n` +
-        section(b)
+        section(ctx)
           .map(([k, v]) => `${k}:${v}\r\n`)
           .join(''),
     );

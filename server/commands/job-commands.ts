@@ -1,26 +1,21 @@
 import { EngineError } from '../engine/engine-errors';
-import { argError, OptionReader } from './args';
-import { parseEnqueueOptions } from './enqueue-options';
-import { Handler, MAX_BLOCK_MS, MAX_DURATION_MS, replyOrError } from './handler';
+import { argError, MAX_BLOCK_MS, MAX_DURATION_MS, OptionReader } from '../rules/args';
+import { enqueueOptionsFromWords } from '../rules/enqueue-options';
+import { checkPayload } from '../rules/payload';
+import { Handler, HandlerGroup, replyOrError } from './handler';
 import { writeJobEntries, writeStatus } from './reply-shapes';
-import type { Broker } from '../broker';
 
-function checkPayload(b: Broker, payload: string): void {
-  const max = b.settings.int('max-payload');
-  if (payload.length > max) throw new EngineError('TOOBIG', `payload is ${payload.length} bytes, max-payload is ${max}`);
-}
-
-const enqueue: Handler = (b, c, args) => {
+const enqueue: Handler = (ctx, c, args) => {
   const [, queue, payload] = args;
-  checkPayload(b, payload);
-  const { options, block } = parseEnqueueOptions(new OptionReader(args, 3));
+  checkPayload(payload, ctx.settings.int('max-payload'));
+  const { options, block } = enqueueOptionsFromWords(args, 3);
   try {
-    c.writer.bulk(b.engine.enqueue(queue, payload, options));
+    c.writer.bulk(ctx.engine.enqueue(queue, payload, options));
   } catch (e) {
     if (!(e instanceof EngineError) || e.code !== 'FULL' || block === undefined) throw e;
-    const cancel = b.engine.waitForRoom(queue, () => {
-      if (b.engine.isFull(queue)) return false;
-      replyOrError(c, () => c.writer.bulk(b.engine.enqueue(queue, payload, options)));
+    const cancel = ctx.engine.waitForRoom(queue, () => {
+      if (ctx.engine.isFull(queue)) return false;
+      replyOrError(c, () => c.writer.bulk(ctx.engine.enqueue(queue, payload, options)));
       c.unblock();
       return true;
     });
@@ -28,7 +23,7 @@ const enqueue: Handler = (b, c, args) => {
   }
 };
 
-const claim: Handler = (b, c, args) => {
+const claim: Handler = (ctx, c, args) => {
   const r = new OptionReader(args, 2);
   let count = 1;
   let block: number | undefined;
@@ -42,12 +37,12 @@ const claim: Handler = (b, c, args) => {
   }
   const queue = args[1];
   const req = { count, lease, owner: c.id };
-  const jobs = b.engine.claim(queue, req);
+  const jobs = ctx.engine.claim(queue, req);
   if (jobs.length > 0 || block === undefined) {
     writeJobEntries(c.writer, jobs);
     return;
   }
-  const cancel = b.engine.waitForJobs(queue, req, (got) => {
+  const cancel = ctx.engine.waitForJobs(queue, req, (got) => {
     writeJobEntries(c.writer, got);
     c.unblock();
   });
@@ -58,7 +53,7 @@ function deliveryOption(r: OptionReader, word: string): number {
   return r.int(word, 0, Number.MAX_SAFE_INTEGER);
 }
 
-const ack: Handler = (b, c, args) => {
+const ack: Handler = (ctx, c, args) => {
   const r = new OptionReader(args, 2);
   let result: string | null = null;
   let delivery: number | undefined;
@@ -66,14 +61,14 @@ const ack: Handler = (b, c, args) => {
     const word = r.keyword();
     if (word === 'RESULT') {
       result = r.value(word);
-      checkPayload(b, result);
+      checkPayload(result, ctx.settings.int('max-payload'), 'result');
     } else if (word === 'DELIVERY') delivery = deliveryOption(r, word);
     else r.unknown(word);
   }
-  c.writer.int(b.engine.ack(args[1], result, delivery));
+  c.writer.int(ctx.engine.ack(args[1], result, delivery));
 };
 
-const nack: Handler = (b, c, args) => {
+const nack: Handler = (ctx, c, args) => {
   const r = new OptionReader(args, 2);
   let delay: number | undefined;
   let error: string | undefined;
@@ -87,10 +82,10 @@ const nack: Handler = (b, c, args) => {
     else if (word === 'DELIVERY') delivery = deliveryOption(r, word);
     else r.unknown(word);
   }
-  c.writer.simple(b.engine.nack(args[1], { delay, error, noRetry, delivery }));
+  c.writer.simple(ctx.engine.nack(args[1], { delay, error, noRetry, delivery }));
 };
 
-const touch: Handler = (b, c, args) => {
+const touch: Handler = (ctx, c, args) => {
   const r = new OptionReader(args, 2);
   let lease: number | undefined;
   let delivery: number | undefined;
@@ -100,7 +95,7 @@ const touch: Handler = (b, c, args) => {
     else if (word === 'DELIVERY') delivery = deliveryOption(r, word);
     else r.unknown(word);
   }
-  c.writer.int(b.engine.touch(args[1], lease, delivery));
+  c.writer.int(ctx.engine.touch(args[1], lease, delivery));
 };
 
 function withPayloadFlag(args: string[], at: number): boolean {
@@ -109,15 +104,15 @@ function withPayloadFlag(args: string[], at: number): boolean {
   throw argError(`syntax error: unknown option '${args[at]}'`);
 }
 
-const status: Handler = (b, c, args) => {
-  writeStatus(c.writer, b.engine.status(args[1]), withPayloadFlag(args, 2));
+const status: Handler = (ctx, c, args) => {
+  writeStatus(c.writer, ctx.engine.status(args[1]), withPayloadFlag(args, 2));
 };
 
-const cancel: Handler = (b, c, args) => {
-  c.writer.int(b.engine.cancel(args[1]));
+const cancel: Handler = (ctx, c, args) => {
+  c.writer.int(ctx.engine.cancel(args[1]));
 };
 
-const waitjob: Handler = (b, c, args) => {
+const waitjob: Handler = (ctx, c, args) => {
   const r = new OptionReader(args, 2);
   let block = 0;
   while (!r.done) {
@@ -126,7 +121,7 @@ const waitjob: Handler = (b, c, args) => {
     else r.unknown(word);
   }
   let parked = false;
-  const stop = b.engine.waitForJob(args[1], (job) => {
+  const stop = ctx.engine.waitForJob(args[1], (job) => {
     writeStatus(c.writer, job, false);
     if (parked) c.unblock();
   });
@@ -136,13 +131,13 @@ const waitjob: Handler = (b, c, args) => {
   }
 };
 
-export const JOB_HANDLERS: ReadonlyArray<[string, Handler]> = [
-  ['enqueue', enqueue],
-  ['claim', claim],
-  ['ack', ack],
-  ['nack', nack],
-  ['touch', touch],
-  ['status', status],
-  ['cancel', cancel],
-  ['waitjob', waitjob],
-];
+export const JOB_HANDLERS = {
+  enqueue: enqueue,
+  claim: claim,
+  ack: ack,
+  nack: nack,
+  touch: touch,
+  status: status,
+  cancel: cancel,
+  waitjob: waitjob,
+} satisfies HandlerGroup;

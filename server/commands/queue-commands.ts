@@ -1,7 +1,8 @@
 import { PurgeWhat } from '../engine/records';
-import { argError, OptionReader, parseInteger } from './args';
-import { Handler } from './handler';
-import { queueStatsFields, writeDeadEntries, writeFieldMap, writeJobEntries } from './reply-shapes';
+import { argError, OptionReader, parseInteger } from '../rules/args';
+import { Handler, HandlerGroup } from './handler';
+import { queueStatsFields } from '../rules/queue-fields';
+import { writeDeadEntries, writeFieldMap, writeJobEntries } from './reply-shapes';
 
 function countOption(args: string[], defaultCount: number): number {
   const r = new OptionReader(args, 2);
@@ -14,43 +15,43 @@ function countOption(args: string[], defaultCount: number): number {
   return count;
 }
 
-const queues: Handler = (b, c) => {
-  const names = [...b.engine.store.queues.keys()];
+const queues: Handler = (ctx, c) => {
+  const names = [...ctx.engine.store.queues.keys()];
   c.writer.arrayHeader(names.length);
   for (const n of names) c.writer.bulk(n);
 };
 
-const qstats: Handler = (b, c, args) => {
-  writeFieldMap(c.writer, queueStatsFields(b.engine.queue(args[1]), b.settings.int('default-maxlen')));
+const qstats: Handler = (ctx, c, args) => {
+  writeFieldMap(c.writer, queueStatsFields(ctx.engine.queue(args[1]), ctx.settings.int('default-maxlen')));
 };
 
-const qlen: Handler = (b, c, args) => {
-  c.writer.int(b.engine.queue(args[1])?.backlog ?? 0);
+const qlen: Handler = (ctx, c, args) => {
+  c.writer.int(ctx.engine.queue(args[1])?.backlog ?? 0);
 };
 
-const peek: Handler = (b, c, args) => {
-  writeJobEntries(c.writer, b.engine.peek(args[1], countOption(args, 1)));
+const peek: Handler = (ctx, c, args) => {
+  writeJobEntries(c.writer, ctx.engine.peek(args[1], countOption(args, 1)));
 };
 
-const pause: Handler = (b, c, args) => {
-  b.engine.setPaused(args[1], true);
+const pause: Handler = (ctx, c, args) => {
+  ctx.engine.setPaused(args[1], true);
   c.writer.simple('OK');
 };
 
-const resume: Handler = (b, c, args) => {
-  b.engine.setPaused(args[1], false);
+const resume: Handler = (ctx, c, args) => {
+  ctx.engine.setPaused(args[1], false);
   c.writer.simple('OK');
 };
 
-const dlq: Handler = (b, c, args) => {
-  writeDeadEntries(c.writer, b.engine.dlq(args[1], countOption(args, 100)));
+const dlq: Handler = (ctx, c, args) => {
+  writeDeadEntries(c.writer, ctx.engine.dlq(args[1], countOption(args, 100)));
 };
 
-const requeue: Handler = (b, c, args) => {
+const requeue: Handler = (ctx, c, args) => {
   if (args.length === 2) {
-    c.writer.int(b.engine.requeue(args[1]));
+    c.writer.int(ctx.engine.requeue(args[1]));
   } else if (args.length === 3 && args[2].toUpperCase() === 'ALL') {
-    c.writer.int(b.engine.requeueAllDead(args[1]));
+    c.writer.int(ctx.engine.requeueAllDead(args[1]));
   } else {
     throw argError('syntax error: REQUEUE id | REQUEUE queue ALL');
   }
@@ -58,27 +59,27 @@ const requeue: Handler = (b, c, args) => {
 
 const PURGE_TARGETS = new Set<PurgeWhat>(['dead', 'completed', 'cancelled', 'all', 'waiting']);
 
-const purge: Handler = (b, c, args) => {
+const purge: Handler = (ctx, c, args) => {
   const what = args[2].toLowerCase() as PurgeWhat;
   if (!PURGE_TARGETS.has(what)) throw argError('PURGE target must be DEAD, COMPLETED, CANCELLED, ALL or WAITING');
-  c.writer.int(b.engine.purge(args[1], what));
+  c.writer.int(ctx.engine.purge(args[1], what));
 };
 
-const qconfig: Handler = (b, c, args) => {
+const qconfig: Handler = (ctx, c, args) => {
   if (args.length !== 4 || args[2].toUpperCase() !== 'MAXLEN') throw argError('syntax error: QCONFIG queue MAXLEN n');
-  b.engine.setMaxlen(args[1], parseInteger(args[3], 'MAXLEN'));
+  ctx.engine.setMaxlen(args[1], parseInteger(args[3], 'MAXLEN'));
   c.writer.simple('OK');
 };
 
-export const QUEUE_HANDLERS: ReadonlyArray<[string, Handler]> = [
-  ['queues', queues],
-  ['qstats', qstats],
-  ['qlen', qlen],
-  ['peek', peek],
-  ['pause', pause],
-  ['resume', resume],
-  ['dlq', dlq],
-  ['requeue', requeue],
-  ['purge', purge],
-  ['qconfig', qconfig],
-];
+export const QUEUE_HANDLERS = {
+  queues: queues,
+  qstats: qstats,
+  qlen: qlen,
+  peek: peek,
+  pause: pause,
+  resume: resume,
+  dlq: dlq,
+  requeue: requeue,
+  purge: purge,
+  qconfig: qconfig,
+} satisfies HandlerGroup;

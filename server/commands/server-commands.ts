@@ -2,10 +2,10 @@ import { ReplyWriter } from '../../protocol/reply-writer';
 import { COMMAND_SPECS, CommandSpec, findCommand } from '../../protocol/command-specs';
 import { SETTINGS } from '../../config/schema';
 import { ConfigError, formatSettingValue } from '../../config/settings';
-import { argError } from './args';
-import { Handler } from './handler';
+import { argError } from '../rules/args';
+import { Handler, HandlerGroup } from './handler';
 import { infoText } from './info';
-import type { Broker } from '../broker';
+import type { CommandContext } from '../context/command-context';
 
 function writeCommandInfo(w: ReplyWriter, s: CommandSpec): void {
   w.arrayHeader(10);
@@ -50,7 +50,7 @@ function selectSpecs(args: string[], from: number): Array<CommandSpec | undefine
   return args.length > from ? args.slice(from).map((n) => findCommand(n)) : [...COMMAND_SPECS];
 }
 
-const command: Handler = (_b, c, args) => {
+const command: Handler = (_ctx, c, args) => {
   const w = c.writer;
   const sub = args[1]?.toUpperCase();
   if (sub === undefined || sub === 'INFO') {
@@ -77,8 +77,8 @@ const command: Handler = (_b, c, args) => {
   }
 };
 
-const info: Handler = (b, c, args) => {
-  c.writer.verbatim(infoText(b, args.slice(1)), 'txt');
+const info: Handler = (ctx, c, args) => {
+  c.writer.verbatim(infoText(ctx, args.slice(1)), 'txt');
 };
 
 /** glob match as Redis does for CONFIG GET: * ? and [...] */
@@ -98,20 +98,20 @@ export function globMatch(pattern: string, text: string): boolean {
  * Read-only Redis names that tools query on connect (redis-benchmark asks for
  * `save` and `appendonly`); answering them keeps those tools quiet.
  */
-const REDIS_COMPAT: ReadonlyArray<[string, (b: Broker) => string]> = [
+const REDIS_COMPAT: ReadonlyArray<[string, (ctx: CommandContext) => string]> = [
   ['appendonly', () => 'yes'],
   ['save', () => ''],
   ['databases', () => '1'],
 ];
 
-const configGet: Handler = (b, c, args) => {
+const configGet: Handler = (ctx, c, args) => {
   const patterns = args.slice(2);
   const matches = (name: string) => patterns.some((p) => globMatch(p, name));
   const pairs: Array<[string, string]> = SETTINGS.filter((s) => !s.secret && matches(s.name)).map((s) => [
     s.name,
-    formatSettingValue(s, b.settings.get(s.name)!),
+    formatSettingValue(s, ctx.settings.get(s.name)!),
   ]);
-  for (const [name, value] of REDIS_COMPAT) if (matches(name)) pairs.push([name, value(b)]);
+  for (const [name, value] of REDIS_COMPAT) if (matches(name)) pairs.push([name, value(ctx)]);
   c.writer.mapHeader(pairs.length);
   for (const [name, value] of pairs) {
     c.writer.bulk(name);
@@ -119,12 +119,12 @@ const configGet: Handler = (b, c, args) => {
   }
 };
 
-const configSet: Handler = (b, c, args) => {
+const configSet: Handler = (ctx, c, args) => {
   if ((args.length - 2) % 2 !== 0) throw argError("wrong number of arguments for 'config|set' command");
   try {
     // validate all first, so a bad pair changes nothing
-    for (let i = 2; i < args.length; i += 2) b.settings.validate(args[i], args[i + 1]);
-    for (let i = 2; i < args.length; i += 2) b.settings.setFromText(args[i], args[i + 1]);
+    for (let i = 2; i < args.length; i += 2) ctx.settings.validate(args[i], args[i + 1]);
+    for (let i = 2; i < args.length; i += 2) ctx.settings.setFromText(args[i], args[i + 1]);
   } catch (e) {
     if (e instanceof ConfigError) throw argError(e.message);
     throw e;
@@ -132,16 +132,16 @@ const configSet: Handler = (b, c, args) => {
   c.writer.simple('OK');
 };
 
-const configResetstat: Handler = (b, c) => {
-  b.resetStats();
+const configResetstat: Handler = (ctx, c) => {
+  ctx.server.resetStats();
   c.writer.simple('OK');
 };
 
-const dbsize: Handler = (b, c) => c.writer.int(b.engine.store.jobs.size);
+const dbsize: Handler = (ctx, c) => c.writer.int(ctx.engine.store.jobs.size);
 
-const save: Handler = (b, c) => {
+const save: Handler = (ctx, c) => {
   let done = false;
-  b.persistence
+  ctx.persistence
     .save()
     .then(
       () => c.writer.simple('OK'),
@@ -159,14 +159,14 @@ const save: Handler = (b, c) => {
     );
 };
 
-const bgsave: Handler = (b, c) => {
-  if (b.persistence.bgsave()) c.writer.simple('Background saving started');
+const bgsave: Handler = (ctx, c) => {
+  if (ctx.persistence.bgsave()) c.writer.simple('Background saving started');
   else c.writer.error('ERR Background save already in progress');
 };
 
-const lastsave: Handler = (b, c) => c.writer.int(b.persistence.lastSaveTime);
+const lastsave: Handler = (ctx, c) => c.writer.int(ctx.persistence.lastSaveTime);
 
-const shutdown: Handler = (b, c, args) => {
+const shutdown: Handler = (ctx, c, args) => {
   let doSave = true;
   for (const word of args.slice(1)) {
     const w = word.toUpperCase();
@@ -175,26 +175,26 @@ const shutdown: Handler = (b, c, args) => {
     else if (w !== 'NOW' && w !== 'FORCE') throw argError(`syntax error: unknown option '${word}'`);
   }
   c.closeAfterReplies();
-  void b.shutdown(doSave ? 'save' : 'nosave', 'SHUTDOWN command');
+  void ctx.server.shutdown(doSave ? 'save' : 'nosave', 'SHUTDOWN command');
 };
 
-const time: Handler = (_b, c) => {
+const time: Handler = (_ctx, c) => {
   const us = BigInt(Date.now()) * 1000n;
   c.writer.arrayHeader(2);
   c.writer.bulk(String(us / 1_000_000n));
   c.writer.bulk(String(us % 1_000_000n));
 };
 
-export const SERVER_HANDLERS: ReadonlyArray<[string, Handler]> = [
-  ['command', command],
-  ['info', info],
-  ['config|get', configGet],
-  ['config|set', configSet],
-  ['config|resetstat', configResetstat],
-  ['dbsize', dbsize],
-  ['save', save],
-  ['bgsave', bgsave],
-  ['lastsave', lastsave],
-  ['shutdown', shutdown],
-  ['time', time],
-];
+export const SERVER_HANDLERS = {
+  command: command,
+  info: info,
+  'config|get': configGet,
+  'config|set': configSet,
+  'config|resetstat': configResetstat,
+  dbsize: dbsize,
+  save: save,
+  bgsave: bgsave,
+  lastsave: lastsave,
+  shutdown: shutdown,
+  time: time,
+} satisfies HandlerGroup;

@@ -1,12 +1,12 @@
-import { argError, parseInteger } from './args';
-import { Handler } from './handler';
+import { argError, parseInteger } from '../rules/args';
+import { Handler, HandlerGroup } from './handler';
 
 /** SLOWLOG GET [count]: newest first, Redis's entry shape [id, unix-time, usec, [args], client-addr, client-name] */
-const get: Handler = (b, c, args) => {
+const get: Handler = (ctx, c, args) => {
   if (args.length > 3) throw argError("wrong number of arguments for 'slowlog|get' command");
   // Redis: default 10, -1 = every entry
   const count = args.length === 3 ? parseInteger(args[2], 'count', -1) : 10;
-  const entries = b.slowlog.newest(count);
+  const entries = ctx.stats.slowlog.newest(count);
   const w = c.writer;
   w.arrayHeader(entries.length);
   for (const e of entries) {
@@ -21,15 +21,15 @@ const get: Handler = (b, c, args) => {
   }
 };
 
-const len: Handler = (b, c) => c.writer.int(b.slowlog.length);
+const len: Handler = (ctx, c) => c.writer.int(ctx.stats.slowlog.length);
 
-const reset: Handler = (b, c) => {
-  b.slowlog.reset();
+const reset: Handler = (ctx, c) => {
+  ctx.stats.slowlog.reset();
   c.writer.simple('OK');
 };
 
-export const SLOWLOG_HANDLERS: ReadonlyArray<[string, Handler]> = [
-  ['slowlog|get', get],
-  ['slowlog|len', len],
-  ['slowlog|reset', reset],
-];
+export const SLOWLOG_HANDLERS = {
+  'slowlog|get': get,
+  'slowlog|len': len,
+  'slowlog|reset': reset,
+} satisfies HandlerGroup;

@@ -2,8 +2,6 @@ import * as cron from 'node-cron';
 import { Engine } from '../engine/engine';
 import { EngineError } from '../engine/engine-errors';
 import { CronSetRecord } from '../engine/records';
-import { parseEnqueueOptions } from '../commands/enqueue-options';
-import { OptionReader } from '../commands/args';
 import { Logger } from '../log';
 
 /** checks a 5- or 6-field expression and a time zone; returns an error text or undefined */
@@ -94,8 +92,7 @@ export class CronScheduler {
     if (!entry) return;
     const scheduledSecond = Math.floor(scheduledAt / 1000) * 1000;
     try {
-      const { options } = parseEnqueueOptions(new OptionReader(entry.options, 0));
-      this.engine.enqueue(entry.queue, entry.payload, { ...options, id: `cron:${name}:${scheduledSecond}` });
+      this.engine.enqueue(entry.queue, entry.payload, { ...entry.options, id: `cron:${name}:${scheduledSecond}` });
       this.engine.cronRan(name, this.nextRunOf(name) || nextRun(entry.expression, this.timezoneOf(entry)));
     } catch (e) {
       const why = e instanceof EngineError ? e.wire : (e as Error).message;

@@ -1,4 +1,7 @@
-import { Bytes, Job, JobState, Priority, STATE_NAMES, isFinal } from './job';
+import { EnqueueOptions } from './enqueue-options';
+import { Bytes, Job, JobState, STATE_NAMES, isFinal } from './job';
+
+export type { EnqueueOptions };
 import { JobStore, RetentionPolicy } from './job-store';
 import { QueueState, zeroCounters } from './queue-state';
 import { CronSetRecord, LogRecord, PurgeWhat } from './records';
@@ -13,18 +16,9 @@ export interface Journal {
   append(rec: LogRecord): void;
 }
 
-/** Engine time: unix ms that only moves forward (see monotonicClock). */
+/** Engine time: unix ms that only moves forward (the composition root passes a monotonic one). */
 export interface Clock {
   now(): number;
-}
-
-/**
- * Unix ms driven by the monotonic clock: a wall-clock step while the broker
- * runs moves no deadline. Re-anchored to the wall clock at each start.
- */
-export function monotonicClock(): Clock {
-  const base = Date.now() - performance.now();
-  return { now: () => Math.round(base + performance.now()) };
 }
 
 export interface EngineConfig {
@@ -36,18 +30,6 @@ export interface EngineConfig {
   defaultMaxlen: number;
   requeueOnDisconnect: boolean;
   priorityWeights: readonly number[];
-}
-
-export interface EnqueueOptions {
-  priority?: Priority;
-  delay?: number;
-  at?: number;
-  retries?: number;
-  backoffBase?: number;
-  backoffMax?: number;
-  lease?: number;
-  ttl?: number;
-  id?: Bytes;
 }
 
 export interface ClaimRequest {
@@ -66,7 +48,7 @@ export interface NackOptions {
 }
 
 /**
- * [metrics] Optional observer of live traffic (server/metrics): called on the
+ * Optional observer of live traffic (server/metrics): called on the
  * live path only, never during start-up replay. Plain calls with numbers, so
  * an implementation needs no per-job bookkeeping on the common path. Times
  * are engine clock ms. While a job is active its updatedAt is the claim time
@@ -84,13 +66,29 @@ export interface EngineMetrics {
 /** Handle to cancel a parked (blocked) request: on timeout or when its connection closes. */
 export type Cancel = () => void;
 
+/** What the engine is built with: it reads no clock, draws no random number and arms no timer of its own. */
+export interface EngineDeps {
+  config: EngineConfig;
+  retention: RetentionPolicy;
+  journal: Journal;
+  clock: Clock;
+  /** a number in [0, 1) for backoff jitter */
+  random: () => number;
+  metrics?: EngineMetrics | null;
+  /**
+   * Told the earliest deadline (engine ms, Infinity = none) after every
+   * change; the owner of the timer calls tick(now) when it is due.
+   */
+  onNextDeadline?: (at: number) => void;
+}
+
 const TICK_BATCH = 10_000;
 
 /**
  * The job engine: validates a command against the state, turns it into
  * records, applies them (applyRecord) and journals them; serves blocked
- * claimers, blocked producers and WAITJOB waiters; and runs the one timer
- * that drives every deadline. Handlers call only this API.
+ * claimers, blocked producers and WAITJOB waiters; and processes due
+ * deadlines when its owner calls tick(now). Handlers call only this API.
  */
 export class Engine {
   readonly store: JobStore;
@@ -100,20 +98,21 @@ export class Engine {
   private readonly readied = new Set<QueueState>();
   private readonly roomy = new Set<QueueState>();
   private settling = false;
-  private timer: NodeJS.Timeout | null = null;
-  private timerAt = Infinity;
-  private stopped = false;
-  /** [metrics] set by the HTTP/metrics layer when metrics are on; null = no calls at all */
-  metrics: EngineMetrics | null = null;
+  private config: EngineConfig;
+  private readonly journal: Journal;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly metrics: EngineMetrics | null;
+  private readonly onNextDeadline: (at: number) => void;
 
-  constructor(
-    public config: EngineConfig,
-    retention: RetentionPolicy,
-    public journal: Journal,
-    readonly clock: Clock = monotonicClock(),
-    private readonly random: () => number = Math.random,
-  ) {
-    this.store = new JobStore(retention);
+  constructor(deps: EngineDeps) {
+    this.config = deps.config;
+    this.journal = deps.journal;
+    this.clock = deps.clock;
+    this.random = deps.random;
+    this.metrics = deps.metrics ?? null;
+    this.onNextDeadline = deps.onNextDeadline ?? (() => {});
+    this.store = new JobStore(deps.retention);
     this.store.observers.push({
       readied: (q) => this.readied.add(q),
       roomFreed: (q) => this.roomy.add(q),
@@ -124,6 +123,16 @@ export class Engine {
 
   now(): number {
     return this.clock.now();
+  }
+
+  /** CONFIG SET of an engine setting: applies to the next command */
+  reconfigure(config: EngineConfig, retention: RetentionPolicy): void {
+    this.config = config;
+    this.store.retention = retention;
+  }
+
+  get settings(): Readonly<EngineConfig> {
+    return this.config;
   }
 
   /** applies and journals one record: the only way live state changes */
@@ -198,7 +207,7 @@ export class Engine {
       if (p === -1) break;
       const job = q.ready[p].head!;
       const lease = req.lease ?? job.lease;
-      this.metrics?.claimed(job, at - job.updatedAt); // [metrics] updatedAt = when it became ready
+      this.metrics?.claimed(job, at - job.updatedAt); // updatedAt = when it became ready
       this.commit({ type: 'claim', at, id: job.id, leaseUntil: at + lease, deliveryLease: lease });
       this.store.setOwner(job, req.owner);
       out.push(job);
@@ -216,9 +225,9 @@ export class Engine {
     if (job.state === JobState.Completed) return 0;
     this.checkActive(job, delivery);
     const at = this.now();
-    const activeSince = job.updatedAt; // [metrics]
+    const activeSince = job.updatedAt;
     this.commit({ type: 'ack', at, id, result });
-    this.metrics?.acked(job, activeSince, at); // [metrics]
+    this.metrics?.acked(job, activeSince, at);
     this.settle();
     return 1;
   }
@@ -246,9 +255,9 @@ export class Engine {
     this.checkActive(job, delivery);
     const at = this.now();
     const leaseUntil = at + (lease ?? job.deliveryLease);
-    this.metrics?.touching(job); // [metrics]
+    this.metrics?.touching(job);
     this.commit({ type: 'touch', at, id, leaseUntil });
-    this.rearm();
+    this.announceDeadline();
     return leaseUntil;
   }
 
@@ -408,9 +417,14 @@ export class Engine {
 
   // ---- time ---------------------------------------------------------------
 
-  /** processes every deadline that is due; called by the timer, and by tests with a fake clock */
-  tick(): void {
-    const now = this.now();
+  /** the earliest pending deadline (engine ms), Infinity when none */
+  nextDeadline(): number {
+    const next = this.store.heap.peek();
+    return next ? next.deadline : Infinity;
+  }
+
+  /** processes the deadlines due at `now` (in batches: a long backlog yields between calls) */
+  tick(now: number): void {
     const heap = this.store.heap;
     for (let n = 0; n < TICK_BATCH; n++) {
       const job = heap.peek();
@@ -440,27 +454,8 @@ export class Engine {
     return job.deliveries >= job.retries + 1 ? JobState.Dead : JobState.Ready;
   }
 
-  /** arms the single timer for the earliest deadline */
-  rearm(): void {
-    if (this.stopped) return;
-    const next = this.store.heap.peek();
-    const at = next ? next.deadline : Infinity;
-    if (at >= this.timerAt) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timerAt = at;
-    if (at === Infinity) return;
-    const delay = Math.max(0, Math.min(at - this.now(), 2 ** 31 - 1));
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.timerAt = Infinity;
-      this.tick();
-    }, delay);
-  }
-
-  stop(): void {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+  private announceDeadline(): void {
+    this.onNextDeadline(this.nextDeadline());
   }
 
   // ---- waiters ----------------------------------------------------------
@@ -486,7 +481,7 @@ export class Engine {
     } finally {
       this.settling = false;
     }
-    this.rearm();
+    this.announceDeadline();
   }
 
   private serveClaimers(q: QueueState): void {

@@ -18,7 +18,6 @@ export const enum JobState {
 }
 
 export const STATE_NAMES = ['ready', 'scheduled', 'active', 'completed', 'dead', 'cancelled'] as const;
-export type StateName = (typeof STATE_NAMES)[number];
 
 export function isFinal(state: JobState): boolean {
   return state >= JobState.Completed;
@@ -63,8 +62,6 @@ export class Job {
   result: Bytes | null = null;
   /** retries, backoff and lease, shared between jobs (see job-policy.ts) */
   readonly policy: JobPolicy;
-  /** persistence: the last snapshot epoch that wrote (or excluded) this job; a running snapshot writes jobs below its epoch (not persisted) */
-  snapshotEpoch = 0;
 
   constructor(
     readonly id: Bytes,

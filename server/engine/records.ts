@@ -1,3 +1,4 @@
+import type { EnqueueOptions } from './enqueue-options';
 import { Bytes, JobState, Priority } from './job';
 
 /**
@@ -51,8 +52,8 @@ export interface CronSetRecord {
   timezone: string;
   queue: Bytes;
   payload: Bytes;
-  /** the ENQUEUE options words, as given */
-  options: Bytes[];
+  /** ENQUEUE options of each run, validated when the entry was set (never an ID: each run gets its own) */
+  options: EnqueueOptions;
   /** when it is due next (unix ms; 0 = never) */
   nextRunAt: number;
 }

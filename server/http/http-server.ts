@@ -1,11 +1,12 @@
-import * as crypto from 'crypto';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
-import type { Broker } from '../broker';
+import type { Settings } from '../../config/settings';
 import { EngineError } from '../engine/engine-errors';
 import { Bytes } from '../engine/job';
-import { BrokerMetrics } from '../metrics/broker-metrics';
-import { API_ROUTES, ApiReply, ApiRoute } from './api-routes';
+import type { Logger } from '../log';
+import { passwordMatches } from '../rules/password';
+import { gateRefusal, GateState, Requester } from '../rules/request-gate';
+import { API_ROUTES, ApiContext, ApiReply, ApiRoute } from './api-routes';
 import { decodeSegment } from './bytes';
 import { DurableWaiter } from './durable-waiter';
 import { badRequest, HttpError } from './http-error';
@@ -87,33 +88,38 @@ function parseJson(raw: Buffer): unknown {
   }
 }
 
-/** constant-time comparison of a Bearer token with requirepass (either byte reading of the setting) */
-function passwordMatches(token: Bytes, required: string): boolean {
-  const digest = (b: Buffer) => crypto.createHash('sha256').update(b).digest();
-  const given = digest(Buffer.from(token, 'latin1'));
-  const asBytes = crypto.timingSafeEqual(given, digest(Buffer.from(required, 'latin1')));
-  const asUtf8 = crypto.timingSafeEqual(given, digest(Buffer.from(required, 'utf8')));
-  return asBytes || asUtf8;
+/** What the HTTP listener needs; the composition root provides it. */
+export interface HttpDeps {
+  /** what /v1 handlers use */
+  api: ApiContext;
+  /** the request gate's view of the server (the same one RESP dispatch uses) */
+  gate: GateState;
+  /** /metrics text, and a counter of HTTP requests */
+  metrics: { text(): Promise<string>; readonly contentType: string; httpRequest(route: string, method: string, status: number): void };
+  /** log positions: responses wait until their records are durable */
+  position: { readonly lastLsn: number; readonly durableLsn: number; readonly writable: boolean; readonly lastError: string | null };
+  settings: Settings;
+  log: Logger;
 }
+
+const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="resq"' };
 
 /**
  * The HTTP listener: /metrics, /health, /ready for operators and the /v1
  * JSON API for services that cannot speak RESP. node:http, no framework;
  * /v1 handlers call the engine synchronously, like RESP handlers, behind
- * the same gates (auth, LOADING, MISCONF), and their responses wait for the
- * log like RESP replies do.
+ * the same request gate (auth, LOADING, MISCONF), and their responses wait
+ * for the log like RESP replies do.
  */
 export class HttpServer {
-  readonly metrics: BrokerMetrics;
   readonly durable: DurableWaiter;
   port = 0;
   private readonly server: http.Server;
   private closing = false;
   private readonly ops: OpsRoute[];
 
-  constructor(private readonly b: Broker) {
-    this.metrics = new BrokerMetrics(b);
-    this.durable = new DurableWaiter(() => b.persistence.durableLsn);
+  constructor(private readonly d: HttpDeps) {
+    this.durable = new DurableWaiter(() => d.position.durableLsn);
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.on('clientError', (_e, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
@@ -131,7 +137,7 @@ export class HttpServer {
       this.server.once('error', reject);
       this.server.listen(port, host, () => {
         this.server.off('error', reject);
-        this.server.on('error', (e) => this.b.log('error', `http listener error: ${e.message}`));
+        this.server.on('error', (e) => this.d.log('error', `http listener error: ${e.message}`));
         this.port = (this.server.address() as AddressInfo).port;
         resolve(this.port);
       });
@@ -142,7 +148,6 @@ export class HttpServer {
   close(): void {
     if (this.closing) return;
     this.closing = true;
-    this.metrics.stop();
     this.server.close();
     this.server.closeIdleConnections();
   }
@@ -177,13 +182,14 @@ export class HttpServer {
       } else if (e instanceof HttpError) {
         sendError(res, e);
       } else if (e instanceof EngineError) {
-        sendError(res, HttpError.from(e));
+        const err = HttpError.from(e);
+        sendError(res, e.code === 'NOAUTH' || e.code === 'WRONGPASS' ? new HttpError(err.code, err.message, { ...err.headers, ...CHALLENGE }) : err);
       } else {
-        this.b.log('error', `http: internal error on ${method} ${label}: ${(e as Error).stack ?? e}`);
+        this.d.log('error', `http: internal error on ${method} ${label}: ${(e as Error).stack ?? e}`);
         sendError(res, new HttpError('ERR', `internal error: ${(e as Error).message}`));
       }
     } finally {
-      this.metrics.httpRequest(label, method, res.statusCode);
+      this.d.metrics.httpRequest(label, method, res.statusCode);
     }
   }
 
@@ -217,77 +223,71 @@ export class HttpServer {
   // ---- /v1 ------------------------------------------------------------------
 
   private async serveApi(req: http.IncomingMessage, res: http.ServerResponse, m: Match, query: URLSearchParams): Promise<void> {
-    const b = this.b;
-    this.checkAuth(req);
-    const raw = m.route.body ? await readBody(req, bodyLimit(b.settings.int('max-payload'))) : Buffer.alloc(0);
-    if (b.loading) throw new EngineError('LOADING', 'resq is loading the log and snapshot into memory');
-    if (m.route.write && !b.persistence.writable) {
-      throw new EngineError(
-        'MISCONF',
-        `the log cannot be written (${b.persistence.lastError ?? 'I/O error'}); writes are refused until the disk accepts them, reads still work`,
-      );
+    const d = this.d;
+    const refusal = gateRefusal(d.gate, this.requester(req), m.route.need);
+    if (refusal) {
+      if (m.route.body) discardRest(req);
+      throw refusal;
     }
+    const raw = m.route.body ? await readBody(req, bodyLimit(d.settings.int('max-payload'))) : Buffer.alloc(0);
     let reply: ApiReply;
     try {
-      reply = m.route.handle(b, { params: m.params, query, body: m.route.body ? parseJson(raw) : undefined });
+      reply = m.route.handle(d.api, { params: m.params, query, body: m.route.body ? parseJson(raw) : undefined });
     } finally {
       // log before reply: whatever the call appended (or an earlier write it reports) must be durable first
-      await this.durable.wait(b.persistence.lastLsn);
+      await this.durable.wait(d.position.lastLsn);
     }
     sendJson(res, reply.status, reply.body, reply.headers);
   }
 
-  private checkAuth(req: http.IncomingMessage): void {
-    const required = this.b.settings.str('requirepass');
-    if (required === '') return;
-    const challenge = { 'WWW-Authenticate': 'Bearer realm="resq"' };
+  /** who sends this request: authenticated by a Bearer token equal to requirepass; a wrong one is refused at once */
+  private requester(req: http.IncomingMessage): Requester {
+    const required = this.d.settings.str('requirepass');
     const header = req.headers.authorization;
     const m = header ? /^Bearer +(.+)$/i.exec(header) : null;
-    if (!m) throw new HttpError('NOAUTH', 'Authentication required: send Authorization: Bearer <requirepass>.', challenge);
-    if (!passwordMatches(m[1], required)) throw new HttpError('WRONGPASS', 'invalid password.', challenge);
+    if (!m) return { authed: required === '' };
+    if (required !== '' && !passwordMatches(m[1], required)) throw new EngineError('WRONGPASS', 'invalid password.');
+    return { authed: true };
   }
 
   // ---- operations ---------------------------------------------------------
 
   private async serveMetrics(res: http.ServerResponse): Promise<void> {
-    const text = await this.metrics.text();
-    res.writeHead(200, { 'Content-Type': this.metrics.contentType, 'Content-Length': Buffer.byteLength(text) });
+    const text = await this.d.metrics.text();
+    res.writeHead(200, { 'Content-Type': this.d.metrics.contentType, 'Content-Length': Buffer.byteLength(text) });
     res.end(text);
   }
 
   /** 200 once the log is loaded and writable; 503 with the reason otherwise */
   private serveReady(res: http.ServerResponse): void {
-    const b = this.b;
+    const gate = this.d.gate;
     let reason: string | null = null;
     if (this.closing) reason = 'shutting down';
-    else if (b.loading) reason = 'loading: the log and snapshot are being loaded';
-    else if (!b.persistence.writable) reason = `log not writable: ${b.persistence.lastError ?? 'I/O error'}`;
+    else if (gate.loading) reason = 'loading: the log and snapshot are being loaded';
+    else if (!gate.logWritable) reason = `log not writable: ${gate.logError ?? 'I/O error'}`;
     if (reason === null) sendJson(res, 200, { status: 'ok' });
     else sendJson(res, 503, { status: 'unavailable', reason });
   }
 }
 
 /**
- * Starts the HTTP listener when http-port is not 0, and with it the metrics
- * (the engine hook is installed only then: http-port 0 costs nothing).
- * A port that cannot be bound is logged as an error; the RESP side keeps
- * serving.
+ * Starts the HTTP listener when http-port is not 0. A port that cannot be
+ * bound is logged as an error; the RESP side keeps serving.
  */
-export async function startHttp(b: Broker): Promise<HttpServer | null> {
-  const port = b.settings.int('http-port');
+export async function startHttp(d: HttpDeps): Promise<HttpServer | null> {
+  const port = d.settings.int('http-port');
   if (port === 0) return null;
-  const host = b.settings.str('http-bind');
+  const host = d.settings.str('http-bind');
   let server: HttpServer | null = null;
   try {
-    server = new HttpServer(b);
+    server = new HttpServer(d);
     await server.listen(port, host);
   } catch (e) {
     server?.close();
     const err = e as NodeJS.ErrnoException;
-    b.log('error', `http listener disabled: cannot listen on ${host}:${port}: ${err.code === 'EADDRINUSE' ? 'port already in use' : err.message}`);
+    d.log('error', `http listener disabled: cannot listen on ${host}:${port}: ${err.code === 'EADDRINUSE' ? 'port already in use' : err.message}`);
     return null;
   }
-  b.engine.metrics = server.metrics;
-  b.log('info', `http listening on ${host}:${server.port} (/metrics, /health, /ready, /v1)`, { httpBind: host, httpPort: server.port });
+  d.log('info', `http listening on ${host}:${server.port} (/metrics, /health, /ready, /v1)`, { httpBind: host, httpPort: server.port });
   return server;
 }

@@ -1,8 +1,10 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import type { Broker } from '../broker';
-import type { EngineMetrics } from '../engine/engine';
+import type { Settings } from '../../config/settings';
+import type { Engine, EngineMetrics } from '../engine/engine';
+import type { FsyncObserver } from '../persistence/types';
+import type { CommandStats } from './command-stats';
 import { Bytes, Job, PRIORITY_NAMES, STATE_NAMES } from '../engine/job';
-import { QueueCounters } from '../engine/queue-state';
+import { QueueCounters, QueueState } from '../engine/queue-state';
 import { CellHistogram, HistogramCells } from './timings';
 
 /** queue names are bytes; Prometheus label values are UTF-8 text (invalid sequences become U+FFFD) */
@@ -20,14 +22,20 @@ const BATCH_BOUNDS = [1, 4, 16, 64, 256, 1024, 4096, 16384];
 /** fsync duration, ms: 0.1 ms to 5 s */
 const FSYNC_BOUNDS_MS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 5000];
 
-/**
- * What a log can report about each fsync, if it wants fsync latency and
- * group-commit size histograms on /metrics: a Persistence that has a
- * `setFsyncObserver(o)` method gets one (see watchPersistence below).
- */
-export interface FsyncObserver {
-  /** one fsync: how long it took and how many records (and bytes) it made durable */
-  fsynced(ms: number, records: number, bytes: number): void;
+/** What the metrics read when Prometheus scrapes; the composition root provides it. */
+export interface MetricsSource {
+  readonly engine: Engine;
+  readonly settings: Settings;
+  readonly stats: CommandStats;
+  readonly clients: { readonly size: number; all(): Iterable<{ readonly isBlocked: boolean }> };
+  readonly gate: { readonly loading: boolean };
+  readonly persistence: {
+    readonly writable: boolean;
+    readonly lastLsn: number;
+    readonly durableLsn: number;
+    readonly lastSaveTime: number;
+    info(): Array<[string, string | number]>;
+  };
 }
 
 type Labels = Record<string, string>;
@@ -51,7 +59,7 @@ const QUEUE_COUNTERS: ReadonlyArray<[string, string, keyof QueueCounters]> = [
  * the hot path is the engine hook below: one histogram observation per
  * CLAIMed job and one per ACK.
  */
-export class BrokerMetrics implements EngineMetrics {
+export class BrokerMetrics implements EngineMetrics, FsyncObserver {
   readonly registry = new Registry();
   private readonly timings = new Map<Bytes, QueueTimings>();
   /**
@@ -64,12 +72,11 @@ export class BrokerMetrics implements EngineMetrics {
   private readonly httpRequests: Counter<'route' | 'method' | 'status'>;
   private readonly fsync = new HistogramCells(FSYNC_BOUNDS_MS);
   private readonly batch = new HistogramCells(BATCH_BOUNDS);
-  private watched: unknown = null;
   private opsPerSec = 0;
   private lastCommands = 0;
   private readonly sampler: NodeJS.Timeout;
 
-  constructor(private readonly b: Broker) {
+  constructor(private readonly b: MetricsSource) {
     collectDefaultMetrics({ register: this.registry });
     this.queueMetrics();
     this.serverMetrics();
@@ -83,7 +90,6 @@ export class BrokerMetrics implements EngineMetrics {
     this.lastCommands = b.stats.commandsProcessed;
     this.sampler = setInterval(() => this.sample(), 1000);
     this.sampler.unref();
-    this.watchPersistence();
   }
 
   // ---- hot path (EngineMetrics) ----------------------------------------
@@ -108,18 +114,9 @@ export class BrokerMetrics implements EngineMetrics {
     (this.timings.get(job.queue) ?? this.addQueue(job.queue)).processing.observe(at - claimedAt);
   }
 
-  /** FsyncObserver, for a log that reports its fsyncs */
   fsynced(ms: number, records: number): void {
     this.fsync.observe(ms);
     this.batch.observe(records);
-  }
-
-  /** the broker swaps its placeholder persistence for the real log after loading: offer the new one our observer */
-  watchPersistence(): void {
-    const p = this.b.persistence as unknown as { setFsyncObserver?: (o: FsyncObserver) => void };
-    if (p === this.watched) return;
-    this.watched = p;
-    if (typeof p.setFsyncObserver === 'function') p.setFsyncObserver(this);
   }
 
   private addQueue(name: Bytes): QueueTimings {
@@ -156,7 +153,6 @@ export class BrokerMetrics implements EngineMetrics {
 
   /** commands per second over the last second, as Redis's instantaneous_ops_per_sec */
   private sample(): void {
-    this.watchPersistence();
     const now = this.b.stats.commandsProcessed;
     // CONFIG RESETSTAT sets the total back to 0
     this.opsPerSec = now >= this.lastCommands ? now - this.lastCommands : now;
@@ -192,7 +188,7 @@ export class BrokerMetrics implements EngineMetrics {
     });
   }
 
-  private eachQueue(fn: (labels: Labels, q: NonNullable<ReturnType<Broker['engine']['queue']>>) => void): void {
+  private eachQueue(fn: (labels: Labels, q: QueueState) => void): void {
     for (const q of this.b.engine.store.queues.values()) fn({ queue: labelOf(q.name) }, q);
   }
 
@@ -245,7 +241,7 @@ export class BrokerMetrics implements EngineMetrics {
     this.gauge('resq_connected_clients', 'RESP connections open now.', [], (emit) => emit({}, b.clients.size));
     this.gauge('resq_blocked_clients', 'RESP connections parked in a BLOCK (CLAIM, ENQUEUE, WAITJOB).', [], (emit) => {
       let n = 0;
-      for (const c of b.clients.values()) if (c.isBlocked) n++;
+      for (const c of b.clients.all()) if (c.isBlocked) n++;
       emit({}, n);
     });
     this.gauge('resq_blocked_requests', 'Parked requests by kind.', ['kind'], (emit) => {
@@ -270,19 +266,18 @@ export class BrokerMetrics implements EngineMetrics {
     this.gauge('resq_jobs', 'Jobs stored (DBSIZE).', [], (emit) => emit({}, b.engine.store.jobs.size));
     this.gauge('resq_queues', 'Queues that exist.', [], (emit) => emit({}, b.engine.store.queues.size));
     this.gauge('resq_recurring_jobs', 'Recurring (CRON) jobs.', [], (emit) => emit({}, b.engine.store.crons.size));
-    this.gauge('resq_slowlog_length', 'Entries in SLOWLOG.', [], (emit) => emit({}, b.slowlog.length));
+    this.gauge('resq_slowlog_length', 'Entries in SLOWLOG.', [], (emit) => emit({}, b.stats.slowlog.length));
   }
 
   private persistenceMetrics(): void {
     const b = this.b;
-    this.gauge('resq_loading', '1 while the log and snapshot are being loaded at start-up.', [], (emit) => emit({}, b.loading ? 1 : 0));
+    this.gauge('resq_loading', '1 while the log and snapshot are being loaded at start-up.', [], (emit) => emit({}, b.gate.loading ? 1 : 0));
     this.gauge('resq_log_writable', '0 while the log cannot be written (writes get MISCONF).', [], (emit) => emit({}, b.persistence.writable ? 1 : 0));
     this.gauge('resq_log_last_lsn', 'Sequence number of the last log record appended.', [], (emit) => emit({}, b.persistence.lastLsn));
     this.gauge('resq_log_durable_lsn', 'Records up to this sequence number are durable (per appendfsync).', [], (emit) => emit({}, b.persistence.durableLsn));
     this.gauge('resq_last_snapshot_timestamp_seconds', 'Unix time of the last successful snapshot (0 = never), as LASTSAVE.', [], (emit) =>
       emit({}, b.persistence.lastSaveTime),
     );
-    this.watchPersistence();
     this.registry.registerMetric(
       new CellHistogram(
         'resq_log_fsync_seconds',

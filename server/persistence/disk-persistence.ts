@@ -6,7 +6,7 @@ import { FsOps, errorText } from './fs-ops';
 import { inDir, listDataDir, segmentName, snapshotName } from './data-files';
 import { Generation, writeManifest } from './manifest';
 import { SnapshotResult, SnapshotWriter } from './snapshot-writer';
-import { Persistence } from './types';
+import { FsyncObserver, Persistence } from './types';
 
 export interface DiskPersistenceOptions {
   dir: string;
@@ -60,7 +60,7 @@ export class DiskPersistence implements Persistence {
   }
 
   /** metrics: fsync latency and group-commit batch size of each `always` flush */
-  setFsyncObserver(o: { fsynced(ms: number, records: number, bytes: number): void }): void {
+  setFsyncObserver(o: FsyncObserver): void {
     this.log.syncObserver = (ms, records, bytes) => o.fsynced(ms, records, bytes);
   }
 

@@ -1,4 +1,4 @@
-import { Kind } from './record-codec';
+import { Kind } from './field-kind';
 
 /**
  * A reader for the msgpack our frames hold (what msgpackr's pack writes for a
@@ -121,6 +121,8 @@ export class FastReader {
         }
         return out;
       }
+      default:
+        return undefined;
     }
   }
 

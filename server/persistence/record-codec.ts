@@ -1,7 +1,12 @@
 import * as zlib from 'zlib';
 import { Packr, RESERVE_START_SPACE, Unpackr } from 'msgpackr';
+import type { EnqueueOptions } from '../engine/engine';
 import { LogRecord, RecordType } from '../engine/records';
+import { enqueueOptionsFromWords } from '../rules/enqueue-options';
 import { FastReader, Interner } from './fast-reader';
+import { Kind } from './field-kind';
+
+export { Kind };
 
 /**
  * Log records <-> bytes.
@@ -24,16 +29,6 @@ import { FastReader, Interner } from './fast-reader';
 export const FRAME_HEADER = 8;
 /** a body longer than this is taken as a damaged length field */
 export const MAX_BODY = 0x7fff_ffff;
-
-export const enum Kind {
-  Bytes,
-  BytesOrNull,
-  Num,
-  NumOrNull,
-  Str,
-  Bool,
-  BytesList,
-}
 
 type FieldSpec = readonly [name: string, kind: Kind, missing?: unknown];
 
@@ -147,8 +142,9 @@ const TABLE = {
       ['paused', Kind.Bool],
     ],
   },
+  // code 12 was cron-set with the ENQUEUE option words (see LEGACY below)
   'cron-set': {
-    code: 12,
+    code: 15,
     fields: [
       ['at', Kind.Num],
       ['name', Kind.Bytes],
@@ -156,8 +152,8 @@ const TABLE = {
       ['timezone', Kind.Str],
       ['queue', Kind.Bytes],
       ['payload', Kind.Bytes],
-      ['options', Kind.BytesList],
-      ['nextRunAt', Kind.Num, 0],
+      ['options', Kind.Options],
+      ['nextRunAt', Kind.Num],
     ],
   },
   'cron-del': {
@@ -187,14 +183,42 @@ void everyFieldListed;
 
 export const RECORD_TYPES: { readonly [T in RecordType]: TypeSpec } = TABLE;
 
-const BY_CODE: Array<{ type: RecordType; fields: readonly FieldSpec[]; required: number } | undefined> = [];
-for (const [type, spec] of Object.entries(RECORD_TYPES)) {
-  let required = spec.fields.length;
-  while (required > 0 && spec.fields[required - 1].length > 2) required--;
-  BY_CODE[spec.code] = { type: type as RecordType, fields: spec.fields, required };
+interface CodeSpec {
+  type: RecordType;
+  fields: readonly FieldSpec[];
+  required: number;
+  /** turns a record of an older layout into today's */
+  upgrade?: (rec: Record<string, unknown>) => void;
 }
 
-export const LOG_CODE_LIMIT = 64;
+/** cron-set as written before 0.2: the ENQUEUE options as words, parsed once here when loaded */
+const CRON_SET_WORDS: FieldSpec[] = [
+  ['at', Kind.Num],
+  ['name', Kind.Bytes],
+  ['expression', Kind.Str],
+  ['timezone', Kind.Str],
+  ['queue', Kind.Bytes],
+  ['payload', Kind.Bytes],
+  ['options', Kind.BytesList],
+  ['nextRunAt', Kind.Num, 0],
+];
+
+function upgradeCronWords(rec: Record<string, unknown>): void {
+  try {
+    rec.options = enqueueOptionsFromWords(rec.options as string[], 0).options;
+  } catch (e) {
+    throw new CodecError(`cron-set.options: ${(e as Error).message}`);
+  }
+}
+
+const BY_CODE: Array<CodeSpec | undefined> = [];
+function addCode(code: number, type: RecordType, fields: readonly FieldSpec[], upgrade?: CodeSpec['upgrade']): void {
+  let required = fields.length;
+  while (required > 0 && fields[required - 1].length > 2) required--;
+  BY_CODE[code] = { type, fields, required, upgrade };
+}
+for (const [type, spec] of Object.entries(RECORD_TYPES)) addCode(spec.code, type as RecordType, spec.fields);
+addCode(12, 'cron-set', CRON_SET_WORDS, upgradeCronWords);
 
 export class CodecError extends Error {}
 
@@ -208,9 +232,27 @@ export function encodeValue(v: unknown, kind: Kind): unknown {
       return v === null || v === undefined ? null : Buffer.from(v as string, 'latin1');
     case Kind.BytesList:
       return (v as string[]).map((s) => Buffer.from(s, 'latin1'));
+    case Kind.Options: {
+      const o = v as EnqueueOptions;
+      return OPTION_KEYS.map((k) => o[k] ?? null);
+    }
     default:
       return v;
   }
+}
+
+/** EnqueueOptions on disk: these fields in this order, nil for an absent one (ID is never stored: each run gets its own) */
+const OPTION_KEYS = ['priority', 'delay', 'at', 'retries', 'backoffBase', 'backoffMax', 'lease', 'ttl'] as const;
+
+function decodeOptions(v: unknown): EnqueueOptions {
+  if (!Array.isArray(v) || v.length !== OPTION_KEYS.length) throw new CodecError('expected the option list');
+  const o: Record<string, number> = {};
+  OPTION_KEYS.forEach((k, i) => {
+    if (v[i] === null) return;
+    if (typeof v[i] !== 'number') throw new CodecError(`option ${k}: expected a number or nil`);
+    o[k] = v[i];
+  });
+  return o as EnqueueOptions;
 }
 
 function latin1(v: unknown): string {
@@ -239,6 +281,8 @@ export function decodeValue(v: unknown, kind: Kind): unknown {
     case Kind.BytesList:
       if (!Array.isArray(v)) throw new CodecError('expected a list');
       return v.map(latin1);
+    case Kind.Options:
+      return decodeOptions(v);
   }
 }
 
@@ -299,6 +343,7 @@ export function recordFromBody(body: unknown[]): LogRecord {
       throw new CodecError(`${spec.type}.${fields[i][0]}: ${(e as Error).message}`);
     }
   }
+  spec.upgrade?.(rec);
   return rec as unknown as LogRecord;
 }
 
@@ -314,7 +359,7 @@ function fastRecord(buf: Buffer, start: number, end: number): LogRecord | null {
   const head = reader.start(buf, start, end);
   if (!head) return null;
   const spec = BY_CODE[head.code];
-  if (!spec) return null;
+  if (!spec || spec.upgrade) return null;
   const n = head.length - 1;
   const fields = spec.fields;
   if (n < spec.required || n > fields.length) return null;

@@ -1,7 +1,7 @@
 import { Job, JobState, Priority } from '../engine/job';
 import { QueueState } from '../engine/queue-state';
 import { CronSetRecord } from '../engine/records';
-import { CodecError, Kind, decodeValue, encodeFrame, encodeRecord, recordFromBody } from './record-codec';
+import { CodecError, Kind, RECORD_TYPES, decodeValue, encodeFrame, encodeRecord, recordFromBody } from './record-codec';
 import { FastReader, Interner } from './fast-reader';
 
 /**
@@ -18,7 +18,9 @@ export const SNAP_HEADER = 64;
 export const SNAP_QUEUE = 65;
 export const SNAP_JOB = 66;
 export const SNAP_END = 67;
-const CRON_SET = 12;
+/** cron entries are cron-set log records: today's code, and the one written before 0.2 (option words) */
+const CRON_SET = RECORD_TYPES['cron-set'].code;
+export const CRON_SET_WORDS = 12;
 
 export interface SnapshotHeader {
   format: number;
@@ -113,7 +115,7 @@ export const PERSISTED_JOB_FIELDS = [
   // the shared object behind retries/backoffBase/backoffMax/lease, persisted through those four
   'policy',
 ] as const;
-export const RUNTIME_JOB_FIELDS = ['prev', 'next', 'heapIndex', 'deadline', 'owner', 'snapshotEpoch'] as const;
+export const RUNTIME_JOB_FIELDS = ['prev', 'next', 'heapIndex', 'deadline', 'owner'] as const;
 
 const JOB_FIELDS = 21;
 

@@ -6,6 +6,7 @@ import { listOrder } from './snapshot-order';
 import { CodecError, decodeBody } from './record-codec';
 import {
   CRON_SET,
+  CRON_SET_WORDS,
   QueueMeta,
   SNAP_END,
   SNAP_FORMAT,
@@ -85,6 +86,7 @@ export async function readSnapshot(path: string, name: string): Promise<LoadedSn
         queues.push(queueFromBody(body));
         return;
       case CRON_SET:
+      case CRON_SET_WORDS:
         crons.push(cronFromBody(body));
         return;
       case SNAP_END:
@@ -129,8 +131,8 @@ export async function installSnapshot(store: JobStore, snap: LoadedSnapshot, nam
   if (store.jobs.size !== 0 || store.queues.size !== 0) throw new Error('installSnapshot needs an empty store');
   const jobs = snap.jobs;
   const n = jobs.length;
-  // ids into the store (needed anyway) double as the id -> write index lookup: the index sits in snapshotEpoch meanwhile
   const listIds = new Int32Array(n);
+  const indexOfId = new Map<string, number>();
   const queueIds = new Map<string, number>();
   let lastQueue: string | null = null;
   let lastQueueId = 0;
@@ -139,7 +141,7 @@ export async function installSnapshot(store: JobStore, snap: LoadedSnapshot, nam
       const job = jobs[i];
       if (store.jobs.has(job.id)) throw new CodecError(`job ${JSON.stringify(job.id)} twice`);
       store.jobs.set(job.id, job);
-      job.snapshotEpoch = i + 1;
+      indexOfId.set(job.id, i);
       if (job.queue !== lastQueue) {
         lastQueue = job.queue;
         let q = queueIds.get(job.queue);
@@ -149,7 +151,8 @@ export async function installSnapshot(store: JobStore, snap: LoadedSnapshot, nam
       listIds[i] = lastQueueId * 8 + listIndex(job);
       if (i % INSTALL_SLICE === INSTALL_SLICE - 1) await yieldToLoop();
     }
-    const ordered = listOrder({ jobs, prevIds: snap.prevIds, listIds, indexOf: (id) => (store.jobs.get(id)?.snapshotEpoch ?? 0) - 1 });
+    const ordered = listOrder({ jobs, prevIds: snap.prevIds, listIds, indexOf: (id) => indexOfId.get(id) ?? -1 });
+    indexOfId.clear();
     for (const m of snap.queues) {
       const q = store.queue(m.name);
       q.paused = m.paused;
@@ -160,7 +163,6 @@ export async function installSnapshot(store: JobStore, snap: LoadedSnapshot, nam
     let q = null as ReturnType<JobStore['queue']> | null;
     for (let i = 0; i < n; i++) {
       const job = ordered[i];
-      job.snapshotEpoch = 0;
       if (q === null || q.name !== job.queue) q = store.queue(job.queue);
       store.listFor(q, job).push(job);
       store.scheduleDeadline(job);

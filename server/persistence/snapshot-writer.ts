@@ -25,8 +25,6 @@ export interface SnapshotResult {
   ms: number;
 }
 
-let lastEpoch = 0;
-
 /** longest run of one slice, whatever snapshot-slice says */
 const SLICE_BUDGET_MS = 10;
 
@@ -38,12 +36,12 @@ const SLICE_BUDGET_MS = 10;
  * At the start, synchronously: the log rotates to a new segment S (every
  * record from now on is in S or later), the snapshot takes a new epoch E,
  * and the header, queue settings and cron entries are encoded. A job is
- * still to be written while job.snapshotEpoch < E. Then store.jobs is walked
- * slice by slice, one slice per event-loop turn, writing those jobs and
- * setting their epoch to E. Copy-on-write keeps the snapshot at its point in
+ * still to be written until it is in the writer's `done` set. Then
+ * store.jobs is walked slice by slice, one slice per event-loop turn,
+ * writing those jobs. Copy-on-write keeps the snapshot at its point in
  * time: a store observer writes a job's current (pre-change) state the
  * moment before it changes or is removed, if it is still to be written; a
- * job created after the start gets epoch E at once (its ENQUEUE is in S).
+ * job created after the start goes into `done` at once (its ENQUEUE is in S).
  * Each job is written with the id of its list predecessor at that moment,
  * from which the reader rebuilds the lists' order (snapshot-order.ts).
  *
@@ -55,7 +53,8 @@ const SLICE_BUDGET_MS = 10;
 export class SnapshotWriter {
   readonly firstSegment: number;
   readonly createdAt = Date.now();
-  private readonly epoch = ++lastEpoch;
+  /** jobs written, or created after the start (never to be written) */
+  private done = new Set<Job>();
   private readonly started = performance.now();
   /** jobs in the store at the start: exactly these are written */
   private readonly total: number;
@@ -80,13 +79,12 @@ export class SnapshotWriter {
     this.cronCount = store.crons.size;
     // queued now: a copy-on-write job frame may come before the file is even open, and must follow these
     for (const f of head) this.push(f);
-    const epoch = this.epoch;
     this.observer = {
       beforeChange: (job) => {
-        if (job.snapshotEpoch < epoch) this.writeJob(job);
+        if (!this.done.has(job)) this.writeJob(job);
       },
       created: (job) => {
-        job.snapshotEpoch = epoch;
+        this.done.add(job);
       },
     };
     store.observers.push(this.observer);
@@ -112,7 +110,6 @@ export class SnapshotWriter {
       // written before removal), new ones come after every job of the start.
       // So the walk ends once all of those are written, whatever keeps coming.
       const it = this.o.store.jobs.values();
-      const epoch = this.epoch;
       for (let more = this.written < this.total; more;) {
         const slice = Math.max(1, this.o.slice());
         // a slice also ends after SLICE_BUDGET_MS (cold code at the start, a slow machine)
@@ -124,7 +121,7 @@ export class SnapshotWriter {
             more = false;
             break;
           }
-          if (r.value.snapshotEpoch < epoch) this.writeJob(r.value);
+          if (!this.done.has(r.value)) this.writeJob(r.value);
           if (this.written === this.total) {
             more = false;
             break;
@@ -163,7 +160,7 @@ export class SnapshotWriter {
 
   private writeJob(job: Job): void {
     this.push(encodeJob(job));
-    job.snapshotEpoch = this.epoch;
+    this.done.add(job);
     this.written++;
   }
 
@@ -188,5 +185,6 @@ export class SnapshotWriter {
     const obs = this.o.store.observers;
     const i = obs.indexOf(this.observer);
     if (i >= 0) obs.splice(i, 1);
+    this.done = new Set();
   }
 }

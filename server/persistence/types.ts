@@ -1,5 +1,10 @@
 import { Journal } from '../engine/engine';
 
+/** Told about each fsync of the log: how long it took and how many records (and bytes) it made durable. */
+export interface FsyncObserver {
+  fsynced(ms: number, records: number, bytes: number): void;
+}
+
 /**
  * What the network layer needs from persistence. The log knows nothing of
  * sockets: it reports, by log sequence number (LSN), how far records are
@@ -26,6 +31,8 @@ export interface Persistence extends Journal {
   close(): Promise<void>;
   /** field/value pairs for INFO persistence */
   info(): Array<[string, string | number]>;
+  /** fsync latency and group-commit sizes go to this observer (metrics) */
+  setFsyncObserver(o: FsyncObserver): void;
 }
 
 /** Memory only: records are dropped, every reply is released at once. For unit tests of the layers above. */
@@ -49,4 +56,5 @@ export class MemoryPersistence implements Persistence {
   info(): Array<[string, string | number]> {
     return [['aof_enabled', 0]];
   }
+  setFsyncObserver(): void {}
 }

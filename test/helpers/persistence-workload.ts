@@ -23,10 +23,17 @@ export function fakeClock(start = 1_790_000_000_000): { now: () => number; t: nu
   return c;
 }
 
-export function newEngine(clock = fakeClock(), journal: { append(rec: LogRecord): void } = { append() {} }): Engine {
-  const e = new Engine(CONFIG, RETENTION, journal, clock, () => 0.5);
-  e.stop(); // no real timers: tests drive deadlines with tick()
-  return e;
+/** an engine on a fake clock with no timer (tests drive deadlines with tick(now)); records go to `journal.target` */
+export function newEngine(clock = fakeClock(), journal: JournalSlot = new JournalSlot()): Engine {
+  return new Engine({ config: CONFIG, retention: RETENTION, journal, clock, random: () => 0.5 });
+}
+
+/** a journal whose target is set once the log is open (the engine's store is loaded first) */
+export class JournalSlot {
+  target: { append(rec: LogRecord): void } = { append() {} };
+  append(rec: LogRecord): void {
+    this.target.append(rec);
+  }
 }
 
 /** a small deterministic PRNG */
@@ -65,7 +72,7 @@ function jobsIn(store: JobStore, state: JobState): Job[] {
  * names. Only events the log records (no promotion of scheduled jobs: delays
  * are far in the future), so a replay must reproduce the state exactly.
  */
-export function runWorkload(engine: Engine, clock: { advance(ms: number): void }, steps: number, seed: number): void {
+export function runWorkload(engine: Engine, clock: { advance(ms: number): void; now(): number }, steps: number, seed: number): void {
   const rnd = prng(seed);
   const store = engine.store;
   for (let i = 0; i < steps; i++) {
@@ -111,7 +118,7 @@ export function runWorkload(engine: Engine, clock: { advance(ms: number): void }
             timezone: 'UTC',
             queue: q,
             payload: bytes(rnd, 8),
-            options: ['PRIORITY', 'high'],
+            options: { priority: 0 },
             nextRunAt: 1_790_000_300_000,
           });
         else if (rnd() < 0.5) engine.deleteCron(name);
@@ -120,7 +127,7 @@ export function runWorkload(engine: Engine, clock: { advance(ms: number): void }
         engine.requeueAllDead(q);
       } else {
         clock.advance(1 + Math.floor(rnd() * 20));
-        engine.tick();
+        engine.tick(clock.now());
       }
     } catch (e) {
       if (!(e instanceof EngineError)) throw e;

@@ -21,7 +21,7 @@ export class OptionReader {
   private i: number;
 
   constructor(
-    private readonly args: string[],
+    private readonly args: readonly string[],
     start: number,
   ) {
     this.i = start;
@@ -54,3 +54,8 @@ export class OptionReader {
     throw argError(`syntax error: unknown option '${word}'`);
   }
 }
+
+/** longest wait a BLOCK option accepts (ms); 0 means forever */
+export const MAX_BLOCK_MS = 365 * 24 * 3600 * 1000;
+/** longest delay, lease or TTL (ms): ten years */
+export const MAX_DURATION_MS = 10 * 365 * 24 * 3600 * 1000;

@@ -1,0 +1,160 @@
+import * as net from 'net';
+import type { Settings } from '../../config/settings';
+import type { ParserLimits } from '../../protocol/request-parser';
+import type { Logger } from '../log';
+import { ClientConnection, ConnectionHost } from './client-connection';
+import { BurstLog } from './error-burst';
+
+/** What the RESP listener needs from the rest of the server. */
+export interface ListenerDeps {
+  settings: Settings;
+  log: Logger;
+  /** runs one parsed request of a connection */
+  dispatch(conn: ClientConnection, args: string[]): void;
+  /** the log's sequence numbers: replies wait until their records are durable */
+  position: LogPosition;
+  /** a connection closed (its claimed jobs are released) */
+  closed(conn: ClientConnection): void;
+  /** counters for INFO stats and /metrics */
+  counters: { connectionsReceived: number; rejectedConnections: number };
+}
+
+export interface LogPosition {
+  readonly lastLsn: number;
+  readonly durableLsn: number;
+  /** false while the log cannot be written */
+  readonly writable: boolean;
+}
+
+/**
+ * The RESP listener: accepts TCP connections (max-clients, refusal while
+ * shutting down), keeps the registry of open connections, closes idle ones
+ * (the `timeout` setting), and hands replies held for durability back to
+ * their connections as the log advances.
+ */
+export class RespListener implements ConnectionHost {
+  private readonly clients = new Map<number, ClientConnection>();
+  private readonly awaiting = new Set<ClientConnection>();
+  private readonly protocolErrors: BurstLog;
+  private server: net.Server | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private nextClientId = 1;
+  private refusing: string | null = null;
+  port = 0;
+
+  constructor(private readonly deps: ListenerDeps) {
+    this.protocolErrors = new BurstLog((line) => deps.log('warn', `client error: ${line}`), 'protocol error(s)');
+  }
+
+  listen(port: number, host: string): Promise<number> {
+    const server = net.createServer((socket) => this.accept(socket));
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        server.on('error', (e) => this.deps.log('error', `listener error: ${e.message}`));
+        this.port = (server.address() as net.AddressInfo).port;
+        this.idleTimer = setInterval(() => this.closeIdleClients(), 1000);
+        this.idleTimer.unref();
+        resolve(this.port);
+      });
+    });
+  }
+
+  /** stop accepting; new connections get `reason` as an error until the process exits */
+  stopAccepting(reason: string): void {
+    this.refusing = reason;
+    this.server?.close();
+    if (this.idleTimer) clearInterval(this.idleTimer);
+  }
+
+  private accept(socket: net.Socket): void {
+    const counters = this.deps.counters;
+    counters.connectionsReceived++;
+    const full = this.clients.size >= this.deps.settings.int('max-clients');
+    if (this.refusing !== null || full) {
+      counters.rejectedConnections++;
+      socket.on('error', () => {});
+      socket.end(`-ERR ${this.refusing ?? 'max number of clients reached'}\r\n`);
+      return;
+    }
+    const id = this.nextClientId++;
+    this.clients.set(id, new ClientConnection(id, socket, this, this.deps.settings.str('requirepass') !== ''));
+  }
+
+  private closeIdleClients(): void {
+    const timeout = this.deps.settings.int('timeout') * 1000;
+    if (timeout <= 0) return;
+    const now = Date.now();
+    for (const c of this.clients.values()) if (!c.isBlocked && now - c.lastActivity > timeout) c.kill();
+  }
+
+  /** the log is durable up to `lsn`: send the replies that waited for it */
+  releaseReplies(lsn: number): void {
+    for (const c of this.awaiting) if (c.release(lsn)) this.awaiting.delete(c);
+  }
+
+  /** parser limits may have changed (max-* settings, requirepass) */
+  refreshLimits(): void {
+    for (const c of this.clients.values()) c.refreshLimits();
+  }
+
+  /** shutdown: flush and close every connection */
+  async closeAll(graceMs: number): Promise<void> {
+    await Promise.all([...this.clients.values()].map((c) => c.end(graceMs)));
+  }
+
+  // ---- ClientRegistry ---------------------------------------------------------
+
+  get(id: number): ClientConnection | undefined {
+    return this.clients.get(id);
+  }
+  all(): IterableIterator<ClientConnection> {
+    return this.clients.values();
+  }
+  get size(): number {
+    return this.clients.size;
+  }
+
+  // ---- ConnectionHost ---------------------------------------------------------
+
+  parserLimits(authed: boolean): ParserLimits {
+    const s = this.deps.settings;
+    const tight = !authed && s.str('requirepass') !== '';
+    return {
+      maxArgs: tight ? s.int('max-args-unauth') : s.int('max-args'),
+      maxBulk: tight ? s.int('max-bulk-unauth') : s.int('max-bulk'),
+      maxInline: tight ? Math.min(s.int('max-inline'), s.int('max-bulk-unauth')) : s.int('max-inline'),
+    };
+  }
+  maxQueryBuffer(): number {
+    return this.deps.settings.int('max-query-buffer');
+  }
+  maxOutputBuffer(): number {
+    return this.deps.settings.int('max-output-buffer');
+  }
+  dispatch(conn: ClientConnection, args: string[]): void {
+    this.deps.dispatch(conn, args);
+  }
+  lastLsn(): number {
+    return this.deps.position.lastLsn;
+  }
+  durableLsn(): number {
+    return this.deps.position.durableLsn;
+  }
+  logWritable(): boolean {
+    return this.deps.position.writable;
+  }
+  awaitDurable(conn: ClientConnection): void {
+    this.awaiting.add(conn);
+  }
+  closed(conn: ClientConnection): void {
+    this.clients.delete(conn.id);
+    this.awaiting.delete(conn);
+    this.deps.closed(conn);
+  }
+  clientError(conn: ClientConnection, message: string): void {
+    this.protocolErrors.report(`${conn.addr}: protocol error: ${message}`);
+  }
+}
