@@ -5,7 +5,7 @@
  *
  * (rediss://... once the broker has TLS.)
  */
-import { FullError, Queue } from '../client';
+import { FullError, Queue } from 'resq';
 
 interface Email {
   to: string;

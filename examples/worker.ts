@@ -7,7 +7,7 @@
  * Ctrl-C) it stops claiming, lets running jobs finish for up to 25 s, gives
  * back what is still running, and exits.
  */
-import { NoRetryError, Worker } from '../client';
+import { NoRetryError, Worker } from 'resq';
 
 interface Email {
   to: string;
