@@ -109,6 +109,14 @@ export const COMMAND_SPECS = [
   spec('requeue', -2, ['write'], 'queue', 'id | queue ALL', 'Moves a dead or cancelled job (or every dead job of a queue) back to ready.'),
   spec('purge', 3, ['write'], 'queue', 'queue DEAD|COMPLETED|CANCELLED|ALL|WAITING', 'Removes the jobs of a queue in a state; replies the count.'),
   spec('qconfig', -4, ['write'], 'queue', 'queue MAXLEN n', 'Sets a queue setting (MAXLEN: bound on ready + scheduled + active, 0 = unlimited).'),
+  spec(
+    'qdel',
+    2,
+    ['write'],
+    'queue',
+    'queue',
+    'Deletes a queue with no waiting or active jobs: its settings (pause, MAXLEN) and finished jobs; :1, or :0 if none.',
+  ),
   // cron
   container('cron', ['write'], 'cron', 'Recurring jobs.', [
     sub('cron', 'set', -6, ['write'], 'cron', `name cron-expression queue payload [TZ zone] ${JOB_OPTIONS}`, 'Creates or replaces a recurring job.'),

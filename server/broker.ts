@@ -1,5 +1,5 @@
 import { parsePriorityWeights, Settings } from '../config/settings';
-import type { CommandContext, ServerControl } from './context/command-context';
+import type { CommandContext, SecurityLog, ServerControl } from './context/command-context';
 import { CronScheduler } from './cron/cron-scheduler';
 import { dispatch } from './commands/dispatcher';
 import { DeadlineTimer, monotonicClock } from './deadline-timer';
@@ -10,6 +10,7 @@ import type { Logger } from './log';
 import { BrokerMetrics } from './metrics/broker-metrics';
 import { CommandStats } from './metrics/command-stats';
 import { Slowlog } from './metrics/slowlog';
+import { BurstLog } from './net/error-burst';
 import { RespListener } from './net/listener';
 import { PersistenceSlot } from './persistence-slot';
 import type { Persistence } from './persistence/types';
@@ -53,6 +54,7 @@ export class Broker implements CommandContext, ServerControl {
   readonly clients: RespListener;
   readonly gate: GateState;
   readonly server: ServerControl = this;
+  readonly security: SecurityLog;
   http: HttpServer | null = null;
   private loading = true;
   private readonly timer: DeadlineTimer;
@@ -71,6 +73,10 @@ export class Broker implements CommandContext, ServerControl {
       ),
     );
     this.gate = this.gateState();
+    const authFailures = new BurstLog((line) => log('warn', line), 'authentication failure(s)');
+    this.security = {
+      authFailed: (addr, user) => authFailures.report(`authentication failure for user ${JSON.stringify(user)} from ${addr}`),
+    };
     this.metrics = new BrokerMetrics(this);
     this.persistence.setFsyncObserver(this.metrics);
     this.timer = new DeadlineTimer(clock, (now) => this.engine.tick(now));

@@ -23,11 +23,9 @@ describe('http: /v1 API', function () {
   let r: Redis;
 
   async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Res> {
-    const init: RequestInit = { method, headers: { ...headers } };
-    if (body !== undefined) {
-      init.body = typeof body === 'string' ? body : JSON.stringify(body);
-      (init.headers as Record<string, string>)['Content-Type'] = 'application/json';
-    }
+    // every POST says it is JSON (bodyless ones too): the API refuses others as cross-site requests
+    const init: RequestInit = { method, headers: method === 'POST' ? { 'Content-Type': 'application/json', ...headers } : { ...headers } };
+    if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
     const res = await fetch(base + path, init);
     const text = await res.text();
     return { status: res.status, headers: res.headers, body: text === '' ? undefined : JSON.parse(text) };
@@ -342,7 +340,7 @@ describe('http: /v1 API', function () {
       const port = Number(new URL(base).port);
       await new Promise<void>((resolve) => {
         const s = net.connect(port, '127.0.0.1', () => {
-          s.write('POST /v1/queues/x/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"payl');
+          s.write('POST /v1/queues/x/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"payl');
           setTimeout(() => {
             s.destroy();
             resolve();
@@ -371,7 +369,11 @@ describe('http: /v1 API with requirepass', function () {
   });
 
   const enqueue = (headers: Record<string, string>) =>
-    fetch(`${base}/v1/queues/auth-q/jobs`, { method: 'POST', body: JSON.stringify({ payload: 'x' }), headers });
+    fetch(`${base}/v1/queues/auth-q/jobs`, {
+      method: 'POST',
+      body: JSON.stringify({ payload: 'x' }),
+      headers: { 'Content-Type': 'application/json', ...headers },
+    });
 
   it('without Authorization: 401 NOAUTH with a Bearer challenge', async () => {
     const res = await enqueue({});

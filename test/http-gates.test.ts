@@ -64,7 +64,9 @@ describe('http: gates (in-process broker, scripted log)', function () {
   let base: string;
   const log = new ScriptedLog();
 
-  const enqueue = (queue: string, payload = 'x') => fetch(`${base}/v1/queues/${queue}/jobs`, { method: 'POST', body: JSON.stringify({ payload }) });
+  const JSON_TYPE = { 'Content-Type': 'application/json' };
+  const enqueue = (queue: string, payload = 'x') =>
+    fetch(`${base}/v1/queues/${queue}/jobs`, { method: 'POST', headers: JSON_TYPE, body: JSON.stringify({ payload }) });
   const json = async (res: Response) => (await res.json()) as { error: { code: string; message: string } } & Record<string, unknown>;
 
   before(async () => {
@@ -152,7 +154,7 @@ describe('http: gates (in-process broker, scripted log)', function () {
       const body = await json(res);
       expect(body.error.code).to.equal('MISCONF');
       expect(body.error.message).to.include('ENOSPC');
-      const cancel = await fetch(`${base}/v1/jobs/1/cancel`, { method: 'POST' });
+      const cancel = await fetch(`${base}/v1/jobs/1/cancel`, { method: 'POST', headers: JSON_TYPE });
       expect((await json(cancel)).error.code).to.equal('MISCONF');
       expect((await fetch(`${base}/v1/queues`)).status).to.equal(200);
       const ready = await fetch(`${base}/ready`);

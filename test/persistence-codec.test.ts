@@ -59,6 +59,7 @@ const SAMPLES: { [K in RecordType]: Extract<LogRecord, { type: K }> } = {
     options: { priority: 0, delay: 1000, retries: 3, backoffBase: 100, backoffMax: 900, lease: 5000, ttl: 60_000 },
     nextRunAt: T + 300_000,
   },
+  'queue-delete': { type: 'queue-delete', at: T, queue: `q${ALL_BYTES}` },
   'cron-del': { type: 'cron-del', at: T, name: 'n' },
   'cron-run': { type: 'cron-run', at: T, name: 'n', nextRunAt: T + 60_000 },
 };

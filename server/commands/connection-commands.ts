@@ -1,6 +1,7 @@
 import { EngineError } from '../engine/engine-errors';
 import { ClientConnection } from '../net/client-connection';
 import { argError, parseInteger } from '../rules/args';
+import { passwordMatches } from '../rules/password';
 import { Handler, HandlerGroup } from './handler';
 import type { CommandContext } from '../context/command-context';
 import { SERVER_VERSION } from '../version';
@@ -18,14 +19,37 @@ const quit: Handler = (_ctx, c) => {
   c.closeAfterReplies();
 };
 
-/** checks a password; throws WRONGPASS */
-function authenticate(ctx: CommandContext, c: ClientConnection, user: string, pass: string): void {
+/** consecutive failed AUTHs of a connection; from the FREE_FAILURES-th on, each refusal is delayed */
+const failures = new WeakMap<ClientConnection, number>();
+const FREE_FAILURES = 3;
+const MAX_DELAY_MS = 2000;
+
+/**
+ * Checks a password (constant time). True when the connection is now
+ * authenticated; false when it was refused: the failure is logged (rate
+ * limited, with the peer address, never the password) and WRONGPASS is
+ * written, after a delay that doubles with each further failure of the
+ * connection, so guessing costs time. The caller writes nothing more.
+ */
+function authenticate(ctx: CommandContext, c: ClientConnection, user: string, pass: string): boolean {
   const required = ctx.settings.str('requirepass');
-  if (required === '' || (user === 'default' && pass === required)) {
+  if (required === '' || (user === 'default' && passwordMatches(pass, required))) {
+    failures.delete(c);
     c.setAuthed(true);
-    return;
+    return true;
   }
-  throw new EngineError('WRONGPASS', 'invalid username-password pair or user is disabled.');
+  const n = (failures.get(c) ?? 0) + 1;
+  failures.set(c, n);
+  ctx.security.authFailed(c.addr, user);
+  const refusal = new EngineError('WRONGPASS', 'invalid username-password pair or user is disabled.');
+  if (n < FREE_FAILURES) throw refusal;
+  const delay = Math.min(MAX_DELAY_MS, 100 * 2 ** (n - FREE_FAILURES));
+  c.block(
+    () => {},
+    delay,
+    () => c.writer.error(refusal.wire),
+  );
+  return false;
 }
 
 const hello: Handler = (ctx, c, args) => {
@@ -43,7 +67,7 @@ const hello: Handler = (ctx, c, args) => {
   while (i < args.length) {
     const word = args[i].toUpperCase();
     if (word === 'AUTH' && i + 2 < args.length) {
-      authenticate(ctx, c, args[i + 1], args[i + 2]);
+      if (!authenticate(ctx, c, args[i + 1], args[i + 2])) return;
       i += 3;
     } else if (word === 'SETNAME' && i + 1 < args.length) {
       name = checkName(args[i + 1]);
@@ -83,8 +107,7 @@ const auth: Handler = (ctx, c, args) => {
     throw argError('AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
   }
   const [user, pass] = args.length === 3 ? [args[1], args[2]] : ['default', args[1]];
-  authenticate(ctx, c, user, pass);
-  c.writer.simple('OK');
+  if (authenticate(ctx, c, user, pass)) c.writer.simple('OK');
 };
 
 const select: Handler = (_ctx, c, args) => {
@@ -172,13 +195,13 @@ const clientSetinfo: Handler = (_ctx, c, args) => {
 };
 
 export const CONNECTION_HANDLERS = {
-  ping: ping,
-  echo: echo,
-  quit: quit,
-  hello: hello,
-  auth: auth,
-  select: select,
-  reset: reset,
+  ping,
+  echo,
+  quit,
+  hello,
+  auth,
+  select,
+  reset,
   'client|setname': clientSetname,
   'client|getname': clientGetname,
   'client|id': clientId,

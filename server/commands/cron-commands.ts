@@ -1,6 +1,7 @@
 import { argError } from '../rules/args';
 import { Handler, HandlerGroup } from './handler';
 import { enqueueOptionsFromWords } from '../rules/enqueue-options';
+import { checkQueueName } from '../rules/names';
 import { checkPayload } from '../rules/payload';
 import { cronExpressionError, nextRun } from '../cron/cron-scheduler';
 
@@ -17,6 +18,7 @@ const cronSet: Handler = (ctx, c, args) => {
       words.push(args[i]);
     }
   }
+  checkQueueName(queue);
   const bad = cronExpressionError(expression, timezone || ctx.settings.str('timezone'));
   if (bad) throw argError(bad);
   checkPayload(payload, ctx.settings.int('max-payload'));

@@ -1,12 +1,14 @@
 import { EngineError } from '../engine/engine-errors';
 import { argError, MAX_BLOCK_MS, MAX_DURATION_MS, OptionReader } from '../rules/args';
 import { enqueueOptionsFromWords } from '../rules/enqueue-options';
+import { checkQueueName } from '../rules/names';
 import { checkPayload } from '../rules/payload';
 import { Handler, HandlerGroup, replyOrError } from './handler';
 import { writeJobEntries, writeStatus } from './reply-shapes';
 
 const enqueue: Handler = (ctx, c, args) => {
   const [, queue, payload] = args;
+  checkQueueName(queue);
   checkPayload(payload, ctx.settings.int('max-payload'));
   const { options, block } = enqueueOptionsFromWords(args, 3);
   try {
@@ -132,12 +134,12 @@ const waitjob: Handler = (ctx, c, args) => {
 };
 
 export const JOB_HANDLERS = {
-  enqueue: enqueue,
-  claim: claim,
-  ack: ack,
-  nack: nack,
-  touch: touch,
-  status: status,
-  cancel: cancel,
-  waitjob: waitjob,
+  enqueue,
+  claim,
+  ack,
+  nack,
+  touch,
+  status,
+  cancel,
+  waitjob,
 } satisfies HandlerGroup;

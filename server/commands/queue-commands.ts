@@ -1,6 +1,7 @@
 import { PurgeWhat } from '../engine/records';
 import { argError, OptionReader, parseInteger } from '../rules/args';
 import { Handler, HandlerGroup } from './handler';
+import { checkQueueName } from '../rules/names';
 import { queueStatsFields } from '../rules/queue-fields';
 import { writeDeadEntries, writeFieldMap, writeJobEntries } from './reply-shapes';
 
@@ -34,12 +35,12 @@ const peek: Handler = (ctx, c, args) => {
 };
 
 const pause: Handler = (ctx, c, args) => {
-  ctx.engine.setPaused(args[1], true);
+  ctx.engine.setPaused(checkQueueName(args[1]), true);
   c.writer.simple('OK');
 };
 
 const resume: Handler = (ctx, c, args) => {
-  ctx.engine.setPaused(args[1], false);
+  ctx.engine.setPaused(checkQueueName(args[1]), false);
   c.writer.simple('OK');
 };
 
@@ -67,19 +68,24 @@ const purge: Handler = (ctx, c, args) => {
 
 const qconfig: Handler = (ctx, c, args) => {
   if (args.length !== 4 || args[2].toUpperCase() !== 'MAXLEN') throw argError('syntax error: QCONFIG queue MAXLEN n');
-  ctx.engine.setMaxlen(args[1], parseInteger(args[3], 'MAXLEN'));
+  ctx.engine.setMaxlen(checkQueueName(args[1]), parseInteger(args[3], 'MAXLEN'));
   c.writer.simple('OK');
 };
 
+const qdel: Handler = (ctx, c, args) => {
+  c.writer.int(ctx.engine.deleteQueue(args[1]));
+};
+
 export const QUEUE_HANDLERS = {
-  queues: queues,
-  qstats: qstats,
-  qlen: qlen,
-  peek: peek,
-  pause: pause,
-  resume: resume,
-  dlq: dlq,
-  requeue: requeue,
-  purge: purge,
-  qconfig: qconfig,
+  queues,
+  qstats,
+  qlen,
+  peek,
+  pause,
+  resume,
+  dlq,
+  requeue,
+  purge,
+  qconfig,
+  qdel,
 } satisfies HandlerGroup;

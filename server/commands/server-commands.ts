@@ -186,15 +186,15 @@ const time: Handler = (_ctx, c) => {
 };
 
 export const SERVER_HANDLERS = {
-  command: command,
-  info: info,
+  command,
+  info,
   'config|get': configGet,
   'config|set': configSet,
   'config|resetstat': configResetstat,
-  dbsize: dbsize,
-  save: save,
-  bgsave: bgsave,
-  lastsave: lastsave,
-  shutdown: shutdown,
-  time: time,
+  dbsize,
+  save,
+  bgsave,
+  lastsave,
+  shutdown,
+  time,
 } satisfies HandlerGroup;

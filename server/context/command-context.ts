@@ -36,6 +36,11 @@ export interface ServerControl {
   resetStats(): void;
 }
 
+/** Security events worth an operator's attention (logged rate-limited). */
+export interface SecurityLog {
+  authFailed(addr: string, user: string): void;
+}
+
 /**
  * What command handlers may use. The composition root (server/broker.ts)
  * implements it; handlers never see the broker, its listener or its files.
@@ -50,5 +55,6 @@ export interface CommandContext {
   readonly stats: CommandStats;
   readonly clients: ClientRegistry;
   readonly server: ServerControl;
+  readonly security: SecurityLog;
   readonly log: Logger;
 }

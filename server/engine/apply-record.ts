@@ -28,6 +28,15 @@ export function applyRecord(store: JobStore, rec: LogRecord): void {
     case 'purge':
       purge(store, rec.queue, rec.what);
       return;
+    case 'queue-delete': {
+      const q = store.queues.get(rec.queue);
+      if (!q) return;
+      q.paused = false;
+      q.maxlen = null;
+      purge(store, rec.queue, 'all');
+      store.dropQueueIfUnused(q);
+      return;
+    }
     case 'queue-config': {
       const q = store.queue(rec.queue);
       const wasPaused = q.paused;

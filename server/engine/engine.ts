@@ -329,6 +329,16 @@ export class Engine {
     this.settle();
   }
 
+  /** QDEL: forgets a queue's settings and finished jobs; refused while it holds waiting or active jobs */
+  deleteQueue(queue: Bytes): 0 | 1 {
+    const q = this.store.queues.get(queue);
+    if (!q) return 0;
+    if (q.backlog > 0) throw new EngineError('STATE', `queue has ${q.backlog} waiting or active jobs (PURGE queue WAITING removes the waiting ones)`);
+    this.commit({ type: 'queue-delete', at: this.now(), queue });
+    this.settle();
+    return 1;
+  }
+
   requeue(id: Bytes): 0 | 1 {
     const job = this.get(id);
     if (job.state !== JobState.Dead && job.state !== JobState.Cancelled) return 0;

@@ -21,6 +21,8 @@ export type LogRecord =
   | { type: 'requeue'; at: number; id: Bytes }
   | { type: 'purge'; at: number; queue: Bytes; what: PurgeWhat }
   | { type: 'queue-config'; at: number; queue: Bytes; maxlen: number | null; paused: boolean }
+  /** QDEL: the queue's settings and its finished jobs go; it had no waiting or active job */
+  | { type: 'queue-delete'; at: number; queue: Bytes }
   | CronSetRecord
   | { type: 'cron-del'; at: number; name: Bytes }
   /** a recurring job fired (or was caught up); nextRunAt tells a restart whether a run was missed */

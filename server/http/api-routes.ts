@@ -4,6 +4,7 @@ import { EngineError } from '../engine/engine-errors';
 import { Bytes, Job, parsePriority, STATE_NAMES } from '../engine/job';
 import { EnqueueOptions, validateEnqueueOptions } from '../rules/enqueue-options';
 import { PAYLOAD_FIELD, STATUS_FIELDS } from '../rules/job-fields';
+import { checkQueueName } from '../rules/names';
 import { checkPayload } from '../rules/payload';
 import { queueStatsFields } from '../rules/queue-fields';
 import type { Requirement } from '../rules/request-gate';
@@ -100,7 +101,7 @@ function enqueueOptions(body: Record<string, unknown>): EnqueueOptions {
 }
 
 function enqueue(ctx: ApiContext, req: ApiRequest): ApiReply {
-  const [queue] = req.params;
+  const queue = checkQueueName(req.params[0]);
   if (!isObject(req.body)) throw badRequest('the body must be a JSON object');
   const payload = payloadOf(req.body);
   checkPayload(payload, ctx.settings.int('max-payload')); // before option errors, as RESP

@@ -1,7 +1,7 @@
 import { EngineError, EngineErrorCode } from '../engine/engine-errors';
 
-/** Error codes of the HTTP API: the RESP codes, plus NOTFOUND / METHOD for routing. */
-export type HttpErrorCode = EngineErrorCode | 'NOTFOUND' | 'METHOD';
+/** Error codes of the HTTP API: the RESP codes, plus NOTFOUND / METHOD / MEDIA for routing. */
+export type HttpErrorCode = EngineErrorCode | 'NOTFOUND' | 'METHOD' | 'MEDIA';
 
 /**
  * HTTP status per error code. The code and message in the JSON body are the
@@ -11,6 +11,7 @@ const STATUS: Record<HttpErrorCode, number> = {
   ERR: 400, // bad argument, bad JSON
   NOTFOUND: 404, // no such endpoint
   METHOD: 405,
+  MEDIA: 415, // a POST that is not application/json
   NOJOB: 404,
   STATE: 409, // the job is not in a state the request applies to
   STALE: 409,

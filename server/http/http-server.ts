@@ -1,5 +1,5 @@
 import * as http from 'http';
-import type { AddressInfo } from 'net';
+import type { AddressInfo, Socket } from 'net';
 import type { Settings } from '../../config/settings';
 import { EngineError } from '../engine/engine-errors';
 import { Bytes } from '../engine/job';
@@ -104,6 +104,30 @@ export interface HttpDeps {
 
 const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="resq"' };
 
+/** a client must send its request headers within this time, and the whole request within REQUEST_TIMEOUT_MS */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * A state-changing request must say it is JSON: a web page on another
+ * origin cannot send that Content-Type without a CORS preflight, which this
+ * server never grants (it sends no Access-Control-* headers). So a form or
+ * a text/plain fetch from a browser cannot drive the API.
+ */
+/** resolves once the response is handed to the socket, or the connection is gone */
+function sent(res: http.ServerResponse): Promise<void> {
+  if (res.writableFinished || res.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    res.once('finish', resolve);
+    res.once('close', resolve);
+  });
+}
+
+function isJson(req: http.IncomingMessage): boolean {
+  const type = req.headers['content-type'];
+  return typeof type === 'string' && type.split(';')[0].trim().toLowerCase() === 'application/json';
+}
+
 /**
  * The HTTP listener: /metrics, /health, /ready for operators and the /v1
  * JSON API for services that cannot speak RESP. node:http, no framework;
@@ -117,10 +141,16 @@ export class HttpServer {
   private readonly server: http.Server;
   private closing = false;
   private readonly ops: OpsRoute[];
+  /** the last request of each connection still being handled */
+  private readonly tails = new WeakMap<Socket, Promise<void>>();
 
   constructor(private readonly d: HttpDeps) {
     this.durable = new DurableWaiter(() => d.position.durableLsn);
-    this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.server = http.createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) => this.inOrder(req, res));
+    this.server.maxConnections = d.settings.int('max-clients');
+    d.settings.onChange((name) => {
+      if (name === 'max-clients') this.server.maxConnections = d.settings.int('max-clients');
+    });
     this.server.on('clientError', (_e, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
       else socket.destroy();
@@ -158,9 +188,30 @@ export class HttpServer {
 
   // ---- routing ------------------------------------------------------------
 
+  /**
+   * Requests of one connection are handled one after the other, each once
+   * the previous response has gone to the socket: node:http parses a whole
+   * pipelined write at once, and building hundreds of large replies before
+   * the first is read would hold them all in memory. So a client that does
+   * not read stalls only itself, with one reply buffered.
+   */
+  private inOrder(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const socket = req.socket;
+    const prev = this.tails.get(socket);
+    const run = (prev ? prev.then(() => this.handle(req, res)) : this.handle(req, res)).then(() => sent(res));
+    this.tails.set(socket, run);
+  }
+
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
     let label = 'unmatched';
+    const socket = req.socket;
+    if (socket.destroyed) return; // the client left: its pipelined requests are not run
+    if (socket.writableLength > this.d.settings.int('max-output-buffer')) {
+      this.d.log('warn', `http: closing ${socket.remoteAddress}:${socket.remotePort}: unsent responses exceed max-output-buffer`);
+      socket.destroy();
+      return;
+    }
     try {
       const url = req.url ?? '/';
       const q = url.indexOf('?');
@@ -224,6 +275,10 @@ export class HttpServer {
 
   private async serveApi(req: http.IncomingMessage, res: http.ServerResponse, m: Match, query: URLSearchParams): Promise<void> {
     const d = this.d;
+    if (m.route.method === 'POST' && !isJson(req)) {
+      discardRest(req);
+      throw new HttpError('MEDIA', 'POST requests need Content-Type: application/json (a cross-site form or text/plain request is refused)');
+    }
     const refusal = gateRefusal(d.gate, this.requester(req), m.route.need);
     if (refusal) {
       if (m.route.body) discardRest(req);

@@ -1,10 +1,11 @@
+import type { LogLevel } from '../log';
 import { LogRecord } from '../engine/records';
 import { FsOps, errorText, writeAll } from './fs-ops';
 import { encodeRecord } from './record-codec';
 import { inDir, segmentName } from './data-files';
 
 export type FsyncPolicy = 'always' | 'everysec' | 'no';
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type { LogLevel };
 
 export interface AppendLogOptions {
   dir: string;

@@ -7,8 +7,9 @@ import { Kind } from './field-kind';
  * into latin1 strings, with no intermediate array or Buffer views. Loading a
  * million jobs allocates a third less and runs about twice as fast as going
  * through unpack(). Anything it does not expect (another encoding, a kind
- * mismatch) makes it answer false; the caller then decodes the frame with
- * msgpackr, which reports real damage. Encoding is always msgpackr's.
+ * mismatch, a kind it does not read such as Options) makes it answer
+ * undefined or null; the caller then decodes the frame with msgpackr, which
+ * reports real damage. Encoding is always msgpackr's.
  */
 
 type Latin1Buffer = Buffer & { latin1Slice?: (start: number, end: number) => string; utf8Slice?: (start: number, end: number) => string };
@@ -46,7 +47,7 @@ export class FastReader {
   private end = 0;
   private buf!: Latin1Buffer;
 
-  /** positions at a body; returns its array length and the type code, or -1 if it is not [fixint, ...] */
+  /** positions at a body; returns its array length and the type code, or null if it is not [fixint, ...] */
   start(buf: Buffer, start: number, end: number): { length: number; code: number } | null {
     this.buf = buf as Latin1Buffer;
     this.pos = start;

@@ -156,6 +156,13 @@ const TABLE = {
       ['nextRunAt', Kind.Num],
     ],
   },
+  'queue-delete': {
+    code: 16,
+    fields: [
+      ['at', Kind.Num],
+      ['queue', Kind.Bytes],
+    ],
+  },
   'cron-del': {
     code: 13,
     fields: [

@@ -1,6 +1,7 @@
 import type { EnqueueOptions } from '../engine/engine';
 import { parsePriority } from '../engine/job';
 import { argError, MAX_BLOCK_MS, MAX_DURATION_MS, OptionReader } from './args';
+import { checkJobId } from './names';
 
 export type { EnqueueOptions };
 
@@ -28,7 +29,7 @@ export function validateEnqueueOptions(o: EnqueueOptions): EnqueueOptions {
   checkRange('LEASE', o.lease, 1, MAX_DURATION_MS);
   checkRange('TTL', o.ttl, 1, MAX_DURATION_MS);
   if (o.backoffMax !== undefined && o.backoffBase === undefined) throw argError('syntax error: MAX belongs to BACKOFF base-ms MAX max-ms');
-  if (o.id !== undefined && o.id.length === 0) throw argError('ID must not be empty');
+  if (o.id !== undefined) checkJobId(o.id);
   if (o.delay !== undefined && o.at !== undefined) throw argError('syntax error: DELAY and AT cannot be combined');
   return o;
 }
