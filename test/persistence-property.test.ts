@@ -63,7 +63,7 @@ function applyDamage(file: string, d: Damage): number {
       fs.truncateSync(file, at);
       return at;
     case 'flip':
-      buf[at] ^= 1 << d.value % 8;
+      buf[at] ^= 1 << (d.value % 8);
       break;
     case 'set':
       if (buf[at] === d.value) return buf.length; // no change

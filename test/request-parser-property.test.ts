@@ -83,7 +83,7 @@ function mutate(buf: Buffer, ms: Mutation[]): Buffer {
   for (const m of ms) {
     if (b.length === 0) break;
     const i = m.at % b.length;
-    if (m.kind === 'flip') b[i] ^= 1 << m.value % 8;
+    if (m.kind === 'flip') b[i] ^= 1 << (m.value % 8);
     else if (m.kind === 'set') b[i] = m.value;
     else if (m.kind === 'insert') b = Buffer.concat([b.subarray(0, i), Buffer.from([m.value]), b.subarray(i)]);
     else if (m.kind === 'delete') b = Buffer.concat([b.subarray(0, i), b.subarray(i + 1)]);
