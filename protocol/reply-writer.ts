@@ -1,11 +1,20 @@
 /**
  * RESP2/RESP3 reply encoder.
  *
- * Replies accumulate in one growable Buffer used as an arena: take() hands
- * out the bytes written since the previous take() as a slice, and later
- * writes go after it (or into a new arena when full), so a taken Buffer is
- * never overwritten and nothing is copied on take(). Strings are "byte
- * strings" (one char per byte) and are written as latin1.
+ * Replies accumulate in an arena Buffer: take() hands out the bytes written
+ * since the previous take() as a slice, and later writes go after it, so a
+ * taken Buffer is never overwritten. When the arena is full, the bytes in it
+ * are sealed as one part and writing goes on in a fresh arena: pending bytes
+ * are never copied into a bigger buffer (no doubling growth, no transient
+ * 2x). A bulk of BIG_BULK bytes or more gets a Buffer of its own. takeParts()
+ * hands out the parts without joining them; take() joins them (one copy).
+ * Strings are "byte strings" (one char per byte) and are written as latin1.
+ *
+ * `limit` bounds the pending bytes: a write that would pass it discards
+ * everything pending and sets `overflowed`; from then on writes are
+ * discarded too, so no single reply (say a PEEK of many large jobs) can
+ * allocate more than about `limit`. The owner is expected to drop the client
+ * (its reply stream is incomplete) and call reset().
  */
 
 export type RespVersion = 2 | 3;
@@ -20,19 +29,37 @@ const LF = 10;
 const DEFAULT_SIZE = 16 * 1024;
 /** After take(), an arena grown beyond this is dropped rather than reused. */
 const MAX_KEPT_SIZE = 64 * 1024;
+/** Bulks this long or longer are encoded into a Buffer of their own, outside the arena. */
+const BIG_BULK = 64 * 1024;
 /** Room for a type byte, the longest safe integer with sign, and CRLF. */
 const HEADER_ROOM = 24;
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * The last large bulk string encoded, shared by all writers: a payload sent
+ * many times in a row (a pipeline of PEEKs of one big job, a job claimed by
+ * many workers) is encoded once and the same immutable Buffer is queued on
+ * the sockets, instead of one copy per reply. Holds at most one string and
+ * its encoding.
+ */
+let lastBig: { s: string; buf: Buffer } | null = null;
+
 export class ReplyWriter {
   /** Protocol of the connection: 2 by default, 3 after HELLO 3. */
   resp: RespVersion = 2;
+
+  /** Most pending bytes; a write beyond it discards them and sets overflowed (see the class comment). */
+  limit = Infinity;
 
   private buf: Buffer;
   /** start of the bytes not yet taken */
   private start = 0;
   /** end of the bytes written */
   private pos = 0;
+  /** sealed parts not yet taken, and their total length */
+  private parts: Buffer[] = [];
+  private partBytes = 0;
+  private dropped = false;
   private readonly initialSize: number;
 
   constructor(initialSize: number = DEFAULT_SIZE) {
@@ -42,19 +69,41 @@ export class ReplyWriter {
 
   /** Bytes accumulated since the last take(). */
   get length(): number {
-    return this.pos - this.start;
+    return this.partBytes + this.pos - this.start;
+  }
+
+  /** A write passed `limit`: pending output was discarded and the reply stream is broken. */
+  get overflowed(): boolean {
+    return this.dropped;
   }
 
   /** Returns the accumulated bytes and starts empty. The Buffer stays valid. */
   take(): Buffer {
-    if (this.pos === this.start) return EMPTY;
-    const out = this.buf.subarray(this.start, this.pos);
-    if (this.buf.length > MAX_KEPT_SIZE) {
-      this.buf = Buffer.allocUnsafe(this.initialSize);
-      this.pos = 0;
+    const parts = this.takeParts();
+    if (parts.length === 0) return EMPTY;
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  }
+
+  /** Returns the accumulated bytes as parts, in order, without joining them, and starts empty (nothing once overflowed). */
+  takeParts(): Buffer[] {
+    if (this.dropped) {
+      this.start = this.pos = 0; // scratch bytes, never handed out
+      return [];
     }
-    this.start = this.pos;
+    this.seal();
+    const out = this.parts;
+    this.parts = [];
+    this.partBytes = 0;
     return out;
+  }
+
+  /** Drops everything pending (and a grown arena), clears overflowed. */
+  reset(): void {
+    this.parts = [];
+    this.partBytes = 0;
+    this.dropped = false;
+    this.buf = Buffer.allocUnsafe(this.initialSize);
+    this.start = this.pos = 0;
   }
 
   /** `+s` ; s must not contain CR or LF (they are replaced by spaces). */
@@ -76,6 +125,10 @@ export class ReplyWriter {
   bulk(s: string | Buffer): void {
     const len = s.length;
     this.header(36 /* $ */, len);
+    if (len >= BIG_BULK) {
+      this.bigBulk(s);
+      return;
+    }
     this.ensure(len + 2);
     if (typeof s === 'string') {
       this.pos += (this.buf as Latin1Buffer).latin1Write(s, this.pos, len);
@@ -155,17 +208,68 @@ export class ReplyWriter {
 
   // --- encoding helpers ---
 
-  /** Makes room for n more bytes, moving untaken bytes to a new arena if needed. */
+  /** Makes room for n more bytes: seals the arena's pending bytes as a part and starts a new arena if needed. */
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    const pending = this.pos - this.start;
-    let size = this.initialSize;
-    while (size < pending + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, this.start, this.pos);
-    this.buf = next;
-    this.start = 0;
-    this.pos = pending;
+    if (this.dropped || this.length + n > this.limit) {
+      this.discard(n);
+      return;
+    }
+    this.seal();
+    if (this.pos + n > this.buf.length) this.newArena(n);
+  }
+
+  /** a large bulk's bytes and CRLF in a Buffer of their own (the header is already written) */
+  private bigBulk(s: string | Buffer): void {
+    const len = s.length;
+    if (this.dropped || this.length + len + 2 > this.limit) {
+      this.discard(0);
+      return;
+    }
+    let out: Buffer;
+    if (typeof s === 'string' && lastBig !== null && lastBig.s === s) {
+      out = lastBig.buf; // never written to once made: safe to hand out again
+    } else {
+      out = Buffer.allocUnsafe(len + 2);
+      if (typeof s === 'string') (out as Latin1Buffer).latin1Write(s, 0, len);
+      else s.copy(out, 0);
+      out[len] = CR;
+      out[len + 1] = LF;
+      if (typeof s === 'string') lastBig = { s, buf: out };
+    }
+    this.seal();
+    this.parts.push(out);
+    this.partBytes += len + 2;
+  }
+
+  /** moves the arena's pending bytes to the parts; an arena grown past MAX_KEPT_SIZE is not written to again */
+  private seal(): void {
+    if (this.pos > this.start) {
+      this.parts.push(this.buf.subarray(this.start, this.pos));
+      this.partBytes += this.pos - this.start;
+      this.start = this.pos;
+    }
+    if (this.buf.length > MAX_KEPT_SIZE) this.newArena(0);
+  }
+
+  /** a fresh arena (taken slices of the old one may still be in flight, so it is never rewound) */
+  private newArena(n: number): void {
+    this.buf = Buffer.allocUnsafe(Math.max(this.initialSize, n));
+    this.start = this.pos = 0;
+  }
+
+  /** over the limit: drop all pending bytes; later writes land in a scratch arena that is rewound */
+  private discard(n: number): void {
+    if (!this.dropped) {
+      this.dropped = true;
+      this.parts = [];
+      this.partBytes = 0;
+      this.newArena(n);
+      return;
+    }
+    // nothing of this arena was taken since it was made: it can be rewound
+    this.start = this.pos = 0;
+    if (n > this.buf.length) this.newArena(n);
   }
 
   private crlf(): void {

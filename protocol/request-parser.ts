@@ -18,7 +18,9 @@
  * latin1 pieces joined once when complete (O(n) for an 8 MB payload).
  *
  * After a ProtocolError the parser is reset; the caller is expected to reply
- * `-ERR Protocol error: <message>` and close the connection.
+ * `-ERR Protocol error: <message>` and close the connection (for a
+ * CrossProtocolError, to close it without a reply and without running the
+ * requests already parsed from the same read).
  */
 
 export interface ParserLimits {
@@ -34,6 +36,18 @@ export interface ParserLimits {
 export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';
 }
+
+/**
+ * An HTTP request on the RESP port: a request line (`POST /path HTTP/1.1`)
+ * or a `Host:` header line read as an inline command. A web page can make a
+ * browser send one to a local broker (cross-protocol scripting); the caller
+ * is expected to close the connection without running anything, as Redis
+ * does. A ProtocolError, so every caller that handles those stays safe.
+ */
+export class CrossProtocolError extends ProtocolError {}
+
+/** an HTTP request line: METHOD SP request-target SP HTTP/ */
+const HTTP_REQUEST_LINE = /^(?:GET|POST|PUT|HEAD|DELETE|OPTIONS|PATCH|CONNECT|TRACE) +\S+ +HTTP\//i;
 
 /** Buffer's undocumented but long-standing latin1 fast path (no encoding switch). */
 interface Latin1Buffer extends Buffer {
@@ -273,6 +287,7 @@ export class RequestParser {
     this.pieceBytes = 0;
     this.state = START;
     if (line.charCodeAt(line.length - 1) === CR) line = line.slice(0, -1);
+    if (looksLikeHttp(line)) throw this.fail(`HTTP request on the RESP port ('${showLine(line)}')`, true);
     const args = splitInlineArgs(line);
     if (args === null) throw this.fail('unbalanced quotes in request');
     if (args.length > this.maxArgs) throw this.fail('too many arguments in inline request');
@@ -281,7 +296,7 @@ export class RequestParser {
   }
 
   /** Resets to the initial state and returns the error to throw. */
-  private fail(message: string): ProtocolError {
+  private fail(message: string, crossProtocol = false): ProtocolError {
     this.state = START;
     this.args = [];
     this.argsLeft = 0;
@@ -289,8 +304,23 @@ export class RequestParser {
     this.bulk = '';
     this.pieces = [];
     this.pieceBytes = 0;
-    return new ProtocolError(message);
+    return crossProtocol ? new CrossProtocolError(message) : new ProtocolError(message);
   }
+}
+
+/** `POST / HTTP/1.1` or a `Host:` header line (leading white space allowed, as an inline command) */
+function looksLikeHttp(line: string): boolean {
+  let i = 0;
+  while (i < line.length && isSpace(line.charCodeAt(i))) i++;
+  const c = line.charCodeAt(i) | 0x20; // lower case
+  if (c === 104 /* h */ && line.slice(i, i + 5).toLowerCase() === 'host:') return true;
+  return c >= 97 && c <= 116 && HTTP_REQUEST_LINE.test(i === 0 ? line : line.slice(i));
+}
+
+/** the start of a line for a message: printable ASCII, at most 64 characters */
+function showLine(line: string): string {
+  const head = line.length > 64 ? `${line.slice(0, 64)}...` : line;
+  return head.replace(/[^\x20-\x7e]/g, '?');
 }
 
 function showByte(c: number): string {

@@ -1,9 +1,8 @@
-import * as fs from 'fs';
 import * as path from 'path';
 import { ConfigError, helpText, loadSettings } from '../config/settings';
 import { Broker } from './broker';
 import { createLogger } from './log';
-import { openPersistence } from './persistence';
+import { DataDirError, DirLock, ensureDataDir, lockDataDir, openPersistence } from './persistence';
 
 function fail(message: string): never {
   process.stderr.write(`resq-server: ${message}\n`);
@@ -28,11 +27,17 @@ export async function main(argv: string[]): Promise<void> {
   const log = logger.log;
   settings.onChange((name, value) => name === 'log-level' && logger.setLevel(String(value)));
   const dir = path.resolve(settings.str('dir'));
+  // one broker per data directory: a second one would lose acknowledged jobs
+  let lock: DirLock;
   try {
-    fs.mkdirSync(dir, { recursive: true });
+    ensureDataDir(dir);
+    lock = lockDataDir(dir);
   } catch (e) {
-    fail(`cannot create data directory ${dir}: ${(e as Error).message}`);
+    if (e instanceof DataDirError) fail(e.message);
+    throw e;
   }
+  process.on('exit', () => lock.release());
+  if (lock.tookOverFrom !== null) log('info', `took over ${lock.file} left by pid ${lock.tookOverFrom}, which is no longer running`);
 
   const broker = new Broker(settings, log);
   try {

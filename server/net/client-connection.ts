@@ -1,5 +1,5 @@
 import * as net from 'net';
-import { ParserLimits, ProtocolError, RequestParser } from '../../protocol/request-parser';
+import { CrossProtocolError, ParserLimits, ProtocolError, RequestParser } from '../../protocol/request-parser';
 import { ReplyWriter } from '../../protocol/reply-writer';
 import { Cancel } from '../engine/engine';
 
@@ -19,13 +19,18 @@ export interface ConnectionHost {
   closed(conn: ClientConnection): void;
   /** a protocol error closed this client (for the error-burst log) */
   clientError(conn: ClientConnection, message: string): void;
+  /** a client was cut off (output limit, cross-protocol request): logged rate-limited, per kind */
+  warn(kind: string, message: string): void;
 }
 
 interface GatedReply {
-  buf: Buffer;
+  bufs: Buffer[];
+  bytes: number;
   lsn: number;
 }
 
+/** While a batch of pipelined requests runs, replies are handed to the socket every this many bytes. */
+const FLUSH_BYTES = 64 * 1024;
 /**
  * One client: parses its requests, runs them in order, and writes replies
  * only once the log records they report are durable ("log before reply").
@@ -44,6 +49,11 @@ export class ClientConnection {
   lastCommand = '';
   commands = 0;
   private readonly parser: RequestParser;
+  /** parser callback: queues the request; while logged out, runs it at once (see onData) */
+  private readonly onRequest = (args: string[]): void => {
+    this.requests.push(args);
+    if (!this.authed) this.runRequests();
+  };
   private requests: string[][] = [];
   private next = 0;
   private blocked: Cancel | null = null;
@@ -79,8 +89,9 @@ export class ClientConnection {
     return this.closed;
   }
 
+  /** replies produced and not yet sent: in the writer, held for the log, queued on the socket */
   get outputBytes(): number {
-    return this.gatedBytes + this.socket.writableLength;
+    return this.writer.length + this.gatedBytes + this.socket.writableLength;
   }
 
   get queryBytes(): number {
@@ -99,11 +110,19 @@ export class ClientConnection {
   private onData(chunk: Buffer): void {
     if (this.closing || this.closed) return;
     this.lastActivity = Date.now();
+    // While logged out, each request runs as soon as it is parsed, so once
+    // AUTH succeeds the rest of this read is parsed under the logged-in
+    // limits (a client may send AUTH and a large command in one write).
     try {
-      this.parser.feed(chunk, (args) => this.requests.push(args));
+      this.parser.feed(chunk, this.onRequest);
       if (this.parser.bufferedBytes > this.host.maxQueryBuffer()) throw new ProtocolError('query buffer limit exceeded');
     } catch (e) {
+      if (e instanceof CrossProtocolError) {
+        this.refuseCrossProtocol(e);
+        return;
+      }
       if (!(e instanceof ProtocolError)) throw e;
+      if (this.socket.destroyed) return; // cut off while running the requests before the bad bytes
       this.runRequests(); // requests before the bad bytes still get their replies, in order
       this.writer.error(`ERR Protocol error: ${e.message}`);
       this.host.clientError(this, e.message);
@@ -114,15 +133,38 @@ export class ClientConnection {
     this.runRequests();
   }
 
+  /**
+   * HTTP on the RESP port (a web page POSTing to localhost): nothing of this
+   * read runs, not even the requests parsed before it; the client is closed.
+   */
+  private refuseCrossProtocol(e: CrossProtocolError): void {
+    this.host.warn('cross-protocol', `possible cross-protocol scripting attack from ${this.addr}: ${e.message}; connection closed without running anything`);
+    this.closing = true;
+    this.requests = [];
+    this.next = 0;
+    this.writer.reset();
+    this.socket.destroy();
+  }
+
   private runRequests(): void {
+    const max = this.host.maxOutputBuffer();
     while (this.blocked === null && !this.closing && this.next < this.requests.length) {
       const args = this.requests[this.next++];
       this.commands++;
       this.lastCommand = args[0];
       const before = this.host.lastLsn();
+      // the writer discards (and flags) a reply that would take the pending output past the limit
+      this.writer.limit = max - this.gatedBytes - this.socket.writableLength;
       this.host.dispatch(this, args);
+      this.writer.limit = max; // for replies written outside this loop (deliveries to a blocked request)
       const after = this.host.lastLsn();
       if (after > before) this.ownLsn = after;
+      // the output limit holds while the batch runs, not only after it
+      if (this.writer.overflowed || this.outputBytes > max) {
+        this.cutOff(max);
+        return;
+      }
+      if (this.writer.length >= FLUSH_BYTES) this.flush();
     }
     if (this.next >= this.requests.length) {
       this.requests = [];
@@ -176,18 +218,23 @@ export class ClientConnection {
   /** moves what the writer holds to the socket, or holds it until its records are durable */
   flush(): void {
     if (this.closed) return;
+    if (this.writer.overflowed) {
+      this.cutOff(this.host.maxOutputBuffer());
+      return;
+    }
     if (this.writer.length > 0) {
-      const buf = this.writer.take();
+      const bytes = this.writer.length;
+      const bufs = this.writer.takeParts();
       // Normally every reply waits for everything appended so far, so no reply
       // shows state that a crash could still lose. While the log cannot be
       // written, replies wait only for this client's own records: reads and
       // -MISCONF refusals are still served (in order behind held replies).
       const lsn = this.host.logWritable() ? this.host.lastLsn() : this.ownLsn;
       if (this.gated.length === 0 && lsn <= this.host.durableLsn()) {
-        this.socket.write(buf);
+        this.write(bufs);
       } else {
-        this.gated.push({ buf, lsn });
-        this.gatedBytes += buf.length;
+        this.gated.push({ bufs, bytes, lsn });
+        this.gatedBytes += bytes;
         this.host.awaitDurable(this);
       }
     }
@@ -198,8 +245,8 @@ export class ClientConnection {
   release(durableLsn: number): boolean {
     let n = 0;
     while (n < this.gated.length && this.gated[n].lsn <= durableLsn) {
-      this.gatedBytes -= this.gated[n].buf.length;
-      if (!this.closed) this.socket.write(this.gated[n].buf);
+      this.gatedBytes -= this.gated[n].bytes;
+      if (!this.closed) this.write(this.gated[n].bufs);
       n++;
     }
     if (n > 0) this.gated.splice(0, n);
@@ -207,14 +254,46 @@ export class ClientConnection {
     return this.gated.length === 0;
   }
 
+  private write(bufs: Buffer[]): void {
+    if (bufs.length === 1) {
+      this.socket.write(bufs[0]);
+      return;
+    }
+    this.socket.cork();
+    for (const b of bufs) this.socket.write(b);
+    this.socket.uncork();
+  }
+
   private afterWrite(): void {
     if (this.closed) return;
-    if (this.outputBytes > this.host.maxOutputBuffer()) {
-      // a client that does not read its replies is dropped; the server is not
-      this.socket.destroy();
+    const max = this.host.maxOutputBuffer();
+    if (this.outputBytes > max) {
+      this.cutOff(max);
       return;
     }
     if (this.closing && this.gated.length === 0) this.socket.end();
+  }
+
+  /**
+   * Pending output passed max-output-buffer: a client that does not read its
+   * replies (or asks for more than the limit in one pipeline) is dropped, as
+   * Redis does; the server is not. Nothing more of its input runs, and its
+   * buffers are let go at once.
+   */
+  private cutOff(max: number): void {
+    if (this.closed) return;
+    const pending = this.outputBytes;
+    this.host.warn(
+      'output-limit',
+      `client ${this.addr} (id ${this.id}) closed: its pending replies (${this.writer.overflowed ? 'over ' : ''}${pending} bytes) passed max-output-buffer (${max} bytes)`,
+    );
+    this.closing = true;
+    this.requests = [];
+    this.next = 0;
+    this.writer.reset();
+    this.gated = [];
+    this.gatedBytes = 0;
+    this.socket.destroy();
   }
 
   kill(): void {
@@ -244,6 +323,7 @@ export class ClientConnection {
     this.requests = [];
     this.gated = [];
     this.gatedBytes = 0;
+    this.writer.reset();
     this.host.closed(this);
   }
 }

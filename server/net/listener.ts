@@ -41,6 +41,7 @@ export class RespListener implements ConnectionHost {
   private nextClientId = 1;
   private refusing: string | null = null;
   port = 0;
+  private readonly warnings = new Map<string, BurstLog>();
 
   constructor(private readonly deps: ListenerDeps) {
     this.protocolErrors = new BurstLog((line) => deps.log('warn', `client error: ${line}`), 'protocol error(s)');
@@ -156,5 +157,10 @@ export class RespListener implements ConnectionHost {
   }
   clientError(conn: ClientConnection, message: string): void {
     this.protocolErrors.report(`${conn.addr}: protocol error: ${message}`);
+  }
+  warn(kind: string, message: string): void {
+    let burst = this.warnings.get(kind);
+    if (!burst) this.warnings.set(kind, (burst = new BurstLog((line) => this.deps.log('warn', line), `'${kind}' warning(s)`)));
+    burst.report(message);
   }
 }

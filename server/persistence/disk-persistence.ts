@@ -1,4 +1,3 @@
-import * as fs from 'fs';
 import { JobStore } from '../engine/job-store';
 import { LogRecord } from '../engine/records';
 import { AppendLog, FsyncPolicy, LogLevel } from './append-log';
@@ -7,6 +6,7 @@ import { inDir, listDataDir, segmentName, snapshotName } from './data-files';
 import { Generation, writeManifest } from './manifest';
 import { SnapshotResult, SnapshotWriter } from './snapshot-writer';
 import { FsyncObserver, Persistence } from './types';
+import { ensureDataDir } from './dir-lock';
 
 export interface DiskPersistenceOptions {
   dir: string;
@@ -220,7 +220,7 @@ export class DiskPersistence implements Persistence {
   }
 }
 
-/** creates the data directory if missing */
+/** creates the data directory if missing (one level at a time: see ensureDataDir) */
 export function ensureDir(dir: string): void {
-  fs.mkdirSync(dir, { recursive: true });
+  ensureDataDir(dir);
 }

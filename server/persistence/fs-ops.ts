@@ -81,7 +81,11 @@ export async function writeFileAtomic(ops: FsOps, dir: string, path: string, dat
   await ops.syncDir(dir);
 }
 
+/** "CODE: message" for an errno error; node's own messages already start with the code, so it is not repeated */
 export function errorText(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
-  return err && err.code ? `${err.code}: ${err.message}` : String((err && err.message) || e);
+  if (!err || typeof err !== 'object') return String(e);
+  const message = String(err.message ?? e);
+  if (!err.code || message.startsWith(`${err.code}:`) || message.startsWith(`${err.code} `)) return message;
+  return `${err.code}: ${message}`;
 }

@@ -28,6 +28,8 @@ export interface PersistenceOptions {
 export type { RecoveryReport } from './recovery';
 export { RecoveryError } from './recovery';
 export type { FsOps } from './fs-ops';
+export type { DirLock } from './dir-lock';
+export { DataDirError, ensureDataDir, lockDataDir } from './dir-lock';
 export { nodeFsOps } from './fs-ops';
 
 /**

@@ -53,9 +53,10 @@ export async function startBroker(settings: Record<string, string> = {}, opts: S
       args.push(...(opts.args ?? []));
       proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
       let settled = false;
+      const from = out.length; // after a restart, only this process's "ready" line counts
       const onData = (d: Buffer) => {
         out += d.toString();
-        const m = /resq ready .*port=(\d+)/.exec(out);
+        const m = /resq ready .*port=(\d+)/.exec(out.slice(from));
         if (m && !settled) {
           settled = true;
           port = Number(m[1]);
