@@ -122,11 +122,18 @@ export class Broker implements ConnectionHost {
         this.port = (server.address() as net.AddressInfo).port;
         this.idleTimer = setInterval(() => this.closeIdleClients(), 1000);
         this.idleTimer.unref();
-        // [http/metrics] the HTTP listener starts once RESP listens (http-port 0 = off)
-        void startHttp(this).then((http) => {
-          this.http = http;
-          resolve(this.port);
-        });
+        // [http/metrics] the HTTP listener starts once RESP listens (http-port 0 = off); if it cannot, listen() fails
+        startHttp(this).then(
+          (http) => {
+            this.http = http;
+            resolve(this.port);
+          },
+          (e) => {
+            clearInterval(this.idleTimer!);
+            server.close();
+            reject(e);
+          },
+        );
       });
     });
   }

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import * as net from 'net';
 import Redis from 'ioredis';
-import { BrokerProcess, startBroker, freePort } from './helpers/broker';
+import { BrokerProcess, startBroker } from './helpers/broker';
 import { Clients, cmd, expectError, fields } from './helpers/util';
 
 /** The /v1 JSON API with real HTTP requests (global fetch) against a real broker, checked against RESP. */
@@ -56,9 +56,8 @@ describe('http: /v1 API', function () {
   }
 
   before(async () => {
-    const port = await freePort();
-    broker = await startBroker({ 'http-port': String(port), 'max-payload': '1024' });
-    base = `http://127.0.0.1:${port}`;
+    broker = await startBroker({ 'max-payload': '1024' }, { http: true });
+    base = `http://127.0.0.1:${broker.httpPort}`;
     r = clients.make();
   });
   after(async () => {
@@ -361,9 +360,8 @@ describe('http: /v1 API with requirepass', function () {
   const clients = new Clients(() => broker.port);
 
   before(async () => {
-    const port = await freePort();
-    broker = await startBroker({ 'http-port': String(port), requirepass: 's3cret' });
-    base = `http://127.0.0.1:${port}`;
+    broker = await startBroker({ requirepass: 's3cret' }, { http: true });
+    base = `http://127.0.0.1:${broker.httpPort}`;
   });
   after(async () => {
     clients.closeAll();

@@ -6,7 +6,7 @@ import { loadSettings } from '../config/settings';
 import { Broker } from '../server/broker';
 import { Persistence } from '../server/persistence/types';
 import type { FsyncObserver } from '../server/metrics/broker-metrics';
-import { freePort } from './helpers/broker';
+import { waitFor } from './helpers/util';
 
 /**
  * The HTTP gates that need a log we control: LOADING before the log is
@@ -55,8 +55,6 @@ class ScriptedLog implements Persistence {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 describe('http: gates (in-process broker, scripted log)', function () {
   this.timeout(10000);
   let dir: string;
@@ -65,19 +63,21 @@ describe('http: gates (in-process broker, scripted log)', function () {
   const log = new ScriptedLog();
 
   const enqueue = (queue: string, payload = 'x') => fetch(`${base}/v1/queues/${queue}/jobs`, { method: 'POST', body: JSON.stringify({ payload }) });
+  /** HTTP requests parked until their log record is durable */
+  const parked = (n: number) => waitFor(() => broker.http!.durable.pending === n, `${n} HTTP request(s) waiting for the log`);
   const json = async (res: Response) => (await res.json()) as { error: { code: string; message: string } } & Record<string, unknown>;
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resq-http-gates-'));
-    const port = await freePort();
-    const { settings } = loadSettings(['--port', '0', '--http-port', String(port), '--dir', dir], {});
+    // --port 0 and http-port left at its default: the HTTP listener binds a free port too
+    const { settings } = loadSettings(['--port', '0', '--dir', dir], {});
     broker = new Broker(
       settings,
       () => {},
       () => {},
     );
     await broker.listen();
-    base = `http://127.0.0.1:${port}`;
+    base = `http://127.0.0.1:${broker.http!.port}`;
   });
   after(async () => {
     await broker.shutdown('nosave', 'test');
@@ -111,7 +111,7 @@ describe('http: gates (in-process broker, scripted log)', function () {
       settled = true;
       return r;
     });
-    await sleep(150);
+    await parked(1);
     expect(log.lastLsn).to.be.greaterThan(log.durableLsn);
     expect(settled, 'answered before the record was durable').to.equal(false);
     // a read after it reports state that is not durable yet: it waits too
@@ -120,7 +120,7 @@ describe('http: gates (in-process broker, scripted log)', function () {
       readSettled = true;
       return r;
     });
-    await sleep(50);
+    await parked(2);
     expect(readSettled).to.equal(false);
     log.sync();
     const res = await pending;
@@ -129,10 +129,9 @@ describe('http: gates (in-process broker, scripted log)', function () {
   });
 
   it('fsyncs the log reports become the fsync and group-commit histograms', async () => {
-    await sleep(1100); // the metrics pick up the new log within a second
     const p1 = enqueue('batch-q', 'a');
     const p2 = enqueue('batch-q', 'b');
-    await sleep(100);
+    await parked(2); // one flush makes both durable: a group commit of 2
     log.sync();
     await Promise.all([p1, p2]);
     const text = await (await fetch(`${base}/metrics`)).text();
@@ -164,13 +163,14 @@ describe('http: gates (in-process broker, scripted log)', function () {
       log.lastError = null;
     }
     const after = enqueue('misconf-q');
-    setTimeout(() => log.sync(), 50);
+    await parked(1);
+    log.sync();
     expect((await after).status).to.equal(201);
   });
 
   it('shutdown answers a write still waiting for the log, then stops listening', async () => {
     const pending = enqueue('shutdown-q');
-    await sleep(100);
+    await parked(1);
     await broker.shutdown('nosave', 'test');
     expect((await pending).status).to.equal(201);
     let refused = false;
