@@ -342,6 +342,7 @@ describe('http: /v1 API', function () {
       await new Promise<void>((resolve) => {
         const s = net.connect(port, '127.0.0.1', () => {
           s.write('POST /v1/queues/x/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"payl');
+          // a moment for the server to start reading the body (nothing to observe from outside), then the client goes away
           setTimeout(() => {
             s.destroy();
             resolve();
