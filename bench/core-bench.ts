@@ -9,7 +9,7 @@ import { execFileSync, spawn, ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { startBroker, freePort } from '../test/helpers/broker';
+import { startBroker } from '../test/helpers/broker';
 
 const N = Number(process.env.BENCH_N ?? 200_000);
 const CLIENTS = 50;
@@ -29,17 +29,26 @@ function rssOf(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
 }
 
+/**
+ * redis-server cannot report an ephemeral port (its port 0 means no TCP), so
+ * it is given a random one and started again elsewhere if that one is taken;
+ * INFO's process_id tells that the server answering is the one we started.
+ */
 async function startRedis(extra: string[]): Promise<{ port: number; proc: ChildProcess }> {
-  const port = await freePort();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-bench-'));
-  const proc = spawn('redis-server', ['--port', String(port), '--dir', dir, '--save', '', ...extra], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    try {
-      execFileSync('redis-cli', ['-p', String(port), 'ping'], { stdio: 'ignore' });
-      return { port, proc };
-    } catch {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 30000);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-bench-'));
+    const proc = spawn('redis-server', ['--port', String(port), '--dir', dir, '--save', '', ...extra], { stdio: 'ignore' });
+    for (let i = 0; i < 100 && proc.exitCode === null; i++) {
+      try {
+        const info = execFileSync('redis-cli', ['-p', String(port), 'INFO', 'server'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+        if (new RegExp(`^process_id:${proc.pid}\\r?$`, 'm').test(info)) return { port, proc };
+      } catch {
+        // not listening yet
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
+    proc.kill('SIGKILL');
   }
   throw new Error('redis-server did not start');
 }

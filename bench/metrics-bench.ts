@@ -26,7 +26,7 @@ import { loadSettings } from '../config/settings';
 import { Broker } from '../server/broker';
 import { BrokerMetrics } from '../server/metrics/broker-metrics';
 import { Engine } from '../server/engine/engine';
-import { startBroker, freePort } from '../test/helpers/broker';
+import { startBroker } from '../test/helpers/broker';
 
 const N = Number(process.env.BENCH_N ?? 200_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -119,8 +119,8 @@ async function measure(pid: number, run: () => number | Promise<number>): Promis
 }
 
 async function round(metrics: boolean): Promise<Round> {
-  const httpPort = metrics ? await freePort() : 0;
-  const broker = await startBroker({ 'http-port': String(httpPort), appendfsync: FSYNC, 'log-level': 'warn' });
+  const broker = await startBroker({ appendfsync: FSYNC, 'log-level': 'warn' }, { http: metrics });
+  const httpPort = broker.httpPort;
   let scrapes = 0;
   const scraper = metrics
     ? setInterval(() => {
@@ -237,7 +237,7 @@ async function main(): Promise<void> {
   say('Server and load generator share the machine, so compare the two columns, not absolute figures across machines.');
   say();
   say('- **off**: `--http-port 0` (no HTTP listener; the engine metrics hook is not installed: `engine.metrics` is null).');
-  say('- **on**: `--http-port <free port>` (hook installed: one wait-time observation per claimed job, one processing-time');
+  say('- **on**: `--http-port` at its default, a free port with `--port 0` (hook installed: one wait-time observation per claimed job, one processing-time');
   say('  observation per ACK), and `/metrics` scraped every second during the run.');
   say();
   say('Commands:');

@@ -88,7 +88,14 @@ export const SETTINGS: readonly SettingSpec[] = [
   oneOf('cron-catchup', 'one', ['none', 'one'], true, 'Runs missed while the broker was down: none, or one catch-up run per recurring job.'),
   str('timezone', '', false, "Default time zone of CRON expressions (IANA name; empty = the server's)."),
   // operations
-  int('http-port', 7378, 0, 65535, false, 'Port of the HTTP listener (/metrics, /health, /ready, /v1 API); 0 turns it off.'),
+  int(
+    'http-port',
+    -1,
+    -1,
+    65535,
+    false,
+    'Port of the HTTP listener (/metrics, /health, /ready, /v1 API). -1 = the RESP port + 1 (7378 for the default 7377; any free port when port is 0); 0 turns it off. Start-up fails if it cannot be bound. The bound port is printed when ready (http-port=H); CONFIG GET shows the setting as given.',
+  ),
   str('http-bind', '127.0.0.1', false, 'Address the HTTP listener binds to.'),
   oneOf('log-level', 'info', ['debug', 'info', 'warn', 'error', 'silent'], true, 'Least severe log level printed.'),
   int('slowlog-slower-than', 10_000, -1, 1_000_000_000, true, 'Commands slower than this many microseconds go to SLOWLOG (-1 = off).'),

@@ -141,17 +141,22 @@ export class Broker implements CommandContext, ServerControl {
     this.cron.start();
   }
 
-  /** RESP first, then HTTP (http-port 0 = off) */
+  /** RESP first, then HTTP (http-port 0 = off); if HTTP cannot listen, the broker does not start */
   async listen(): Promise<number> {
     await this.clients.listen(this.settings.int('port'), this.settings.str('bind'));
-    this.http = await startHttp({
-      api: this,
-      gate: this.gate,
-      metrics: this.metrics,
-      position: this.persistence,
-      settings: this.settings,
-      log: this.log,
-    });
+    try {
+      this.http = await startHttp({
+        api: this,
+        gate: this.gate,
+        metrics: this.metrics,
+        position: this.persistence,
+        settings: this.settings,
+        log: this.log,
+      });
+    } catch (e) {
+      this.clients.stopAccepting('server is not starting');
+      throw e;
+    }
     return this.port;
   }
 

@@ -1,6 +1,7 @@
 import * as path from 'path';
 import { ConfigError, helpText, loadSettings } from '../config/settings';
 import { Broker } from './broker';
+import { HttpListenError } from './http/http-server';
 import { createLogger } from './log';
 import { DataDirError, DirLock, ensureDataDir, lockDataDir, openPersistence } from './persistence';
 
@@ -44,12 +45,14 @@ export async function main(argv: string[]): Promise<void> {
     await broker.listen();
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
+    if (err instanceof HttpListenError) fail(err.message);
     fail(
       err.code === 'EADDRINUSE'
         ? `port ${settings.int('port')} is already in use`
         : `cannot listen on ${settings.str('bind')}:${settings.int('port')}: ${err.message}`,
     );
   }
+  log('info', `listening on ${settings.str('bind')}:${broker.port}; loading ${dir}`, { port: broker.port });
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void broker.shutdown('save', sig));
 
   try {
@@ -68,5 +71,5 @@ export async function main(argv: string[]): Promise<void> {
   } catch (e) {
     fail(`cannot load ${dir}: ${(e as Error).message}`);
   }
-  process.stdout.write(`resq ready pid=${process.pid} bind=${settings.str('bind')} port=${broker.port} dir=${dir}\n`);
+  process.stdout.write(`resq ready pid=${process.pid} bind=${settings.str('bind')} port=${broker.port} http-port=${broker.http?.port ?? 0} dir=${dir}\n`);
 }

@@ -31,6 +31,10 @@ describe('client Queue (producer SDK)', function () {
     return x;
   }
 
+  /** waits until INFO clients reports `field` (blocked_claims, blocked_waitjobs) at n */
+  const blockedOnBroker = (field: string, n: number) =>
+    until(async () => new RegExp(`${field}:${n}\\r?\\n`).test(String(await queue.redis.call('INFO', 'clients'))), 5000, `${field} ${n}`);
+
   before(async () => {
     broker = await startSdkBroker({ 'max-payload': '65536', 'default-retries': '2' });
     url = brokerUrl(broker);
@@ -332,7 +336,7 @@ describe('client Queue (producer SDK)', function () {
       const q = new Queue(url);
       const id = await q.enqueue(qname(), 'x');
       const waiting = q.waitFor(id).catch((e: unknown) => e);
-      await new Promise((r) => setTimeout(r, 50));
+      await blockedOnBroker('blocked_waitjobs', 1);
       await q.close();
       expect(await waiting).to.be.instanceOf(ConnectionError);
       const after = await q.length('x').catch((e: unknown) => e);
@@ -388,7 +392,8 @@ describe('client Queue (producer SDK)', function () {
           { connection: url, block: 100 },
         ),
       );
-      await new Promise((r) => setTimeout(r, 300)); // a paused queue hands out nothing: nothing to poll for
+      // a paused queue hands out nothing: the worker's CLAIM is parked although a job is ready
+      await blockedOnBroker('blocked_claims', 1);
       expect(done).to.deep.equal([]);
       await queue.resume(name);
       expect((await queue.stats(name)).paused).to.equal(false);

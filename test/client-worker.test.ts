@@ -20,6 +20,14 @@ describe('client Worker (consumer SDK)', function () {
     return w;
   }
 
+  /** waits until n CLAIMs are parked on the broker (INFO clients: blocked_claims) */
+  const claimsParked = (n: number) =>
+    until(
+      async () => new RegExp(`blocked_claims:${n}\\r?\\n`).test(String(await queue.redis.call('INFO', 'clients'))),
+      5000,
+      `${n} CLAIM(s) parked on the broker`,
+    );
+
   before(async () => {
     broker = await startSdkBroker({ 'default-retries': '3', 'default-backoff': '20', 'backoff-jitter': '0' });
     url = brokerUrl(broker);
@@ -370,7 +378,8 @@ describe('client Worker (consumer SDK)', function () {
       expect(finished).to.equal(true);
       expect((await queue.status(id))!.state).to.equal('completed');
       const later = await queue.enqueue(name, 'after close');
-      await new Promise((r) => setTimeout(r, 250)); // a closed worker claims nothing: nothing to poll for
+      // a closed worker claims nothing: it has no connection left to claim on
+      await until(async () => !/ name=resq-worker/.test(String(await queue.redis.call('CLIENT', 'LIST'))), 3000, 'the worker connections closed');
       expect((await queue.status(later))!.state).to.equal('ready');
     });
 
@@ -409,16 +418,15 @@ describe('client Worker (consumer SDK)', function () {
         async (job) => {
           done.push(job.id);
         },
-        { block: 1000 },
+        { block: 10000 },
       );
-      await new Promise((r) => setTimeout(r, 100)); // let the first CLAIM block
-      const closing = w.close(5000);
+      await claimsParked(1);
+      const closing = w.close(15000);
+      // close() waits for the parked CLAIM, which the broker hands this job to: the worker must run it, not strand it active
       const id = await queue.enqueue(name, 'during close');
       await closing;
-      const s = await queue.status(id);
-      // either the blocked claim got it (then it ran) or it stayed ready: never stranded active
-      expect(s!.state).to.be.oneOf(['completed', 'ready']);
-      if (s!.state === 'completed') expect(done).to.deep.equal([id]);
+      expect((await queue.status(id))!.state).to.equal('completed');
+      expect(done).to.deep.equal([id]);
     });
   });
 
@@ -438,7 +446,7 @@ describe('client Worker (consumer SDK)', function () {
       w.on('completed', (job, _r, acked) => completed.push([job.id, acked]));
       const inFlight = await queue.enqueue(name, 'in flight');
       await until(() => w.activeCount === 1, 3000, 'in-flight job active');
-      await new Promise((r) => setTimeout(r, 50)); // let the next CLAIM block on the broker
+      await claimsParked(1); // the next CLAIM blocks on the broker
       const list = String(await queue.redis.call('CLIENT', 'LIST'));
       const ids = [...list.matchAll(/^id=(\d+) .*name=resq-worker(-claim)? /gm)].map((m) => m[1]);
       expect(ids).to.have.length(2);
@@ -499,9 +507,9 @@ describe('client Worker (consumer SDK)', function () {
         },
         { retryDelay: 50 },
       );
-      await new Promise((r) => setTimeout(r, 100));
+      await claimsParked(1);
       await broker.kill();
-      await new Promise((r) => setTimeout(r, 300)); // the broker stays down a moment: there is nothing to poll
+      await until(() => errors.length > 0, 5000, 'the worker saw its CLAIM fail while the broker is down');
       await broker.restart();
       const id = await queue.enqueue(name, 'x');
       await until(() => done.includes(id), 10000, 'job after restart');

@@ -124,7 +124,7 @@ function runCycles(appendfsync: 'always' | 'everysec') {
           ...conns.slice(PRODUCERS).map((r) => worker(r, ledger, stop)),
         ];
         const before = ledger.enqueued.size;
-        await sleep(400 + cycle * 97);
+        await sleep(400 + cycle * 97); // load for a while: the kill should land at a different point each cycle
         await broker.kill();
         stopped = true;
         await Promise.all(loops);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as fs from 'fs';
 import * as net from 'net';
 import Redis from 'ioredis';
-import { BrokerProcess, freePort, startBroker } from './helpers/broker';
+import { BrokerProcess, startBroker } from './helpers/broker';
 import { Clients, expectError, fields, waitFor } from './helpers/util';
 
 /** the broker's peak resident memory so far (VmHWM), from /proc */
@@ -144,8 +144,8 @@ describe('hardening: the HTTP API against browsers and pipelining', function () 
   const clients = new Clients(() => broker.port);
 
   before(async () => {
-    httpPort = await freePort();
-    broker = await startBroker({ 'http-port': String(httpPort) });
+    broker = await startBroker({}, { http: true });
+    httpPort = broker.httpPort;
     base = `http://127.0.0.1:${httpPort}`;
   });
   after(async () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import * as net from 'net';
 import Redis from 'ioredis';
-import { BrokerProcess, startBroker, freePort } from './helpers/broker';
+import { BrokerProcess, startBroker } from './helpers/broker';
 import { Clients, cmd, expectError, fields } from './helpers/util';
 
 /** The /v1 JSON API with real HTTP requests (global fetch) against a real broker, checked against RESP. */
@@ -54,9 +54,8 @@ describe('http: /v1 API', function () {
   }
 
   before(async () => {
-    const port = await freePort();
-    broker = await startBroker({ 'http-port': String(port), 'max-payload': '1024' });
-    base = `http://127.0.0.1:${port}`;
+    broker = await startBroker({ 'max-payload': '1024' }, { http: true });
+    base = `http://127.0.0.1:${broker.httpPort}`;
     r = clients.make();
   });
   after(async () => {
@@ -341,6 +340,7 @@ describe('http: /v1 API', function () {
       await new Promise<void>((resolve) => {
         const s = net.connect(port, '127.0.0.1', () => {
           s.write('POST /v1/queues/x/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"payl');
+          // a moment for the server to start reading the body (nothing to observe from outside), then the client goes away
           setTimeout(() => {
             s.destroy();
             resolve();
@@ -359,9 +359,8 @@ describe('http: /v1 API with requirepass', function () {
   const clients = new Clients(() => broker.port);
 
   before(async () => {
-    const port = await freePort();
-    broker = await startBroker({ 'http-port': String(port), requirepass: 's3cret' });
-    base = `http://127.0.0.1:${port}`;
+    broker = await startBroker({ requirepass: 's3cret' }, { http: true });
+    base = `http://127.0.0.1:${broker.httpPort}`;
   });
   after(async () => {
     clients.closeAll();

@@ -4,58 +4,14 @@ import * as os from 'os';
 import * as path from 'path';
 import { loadSettings } from '../config/settings';
 import { Broker } from '../server/broker';
-import { Persistence } from '../server/persistence/types';
-import type { FsyncObserver } from '../server/persistence/types';
-import { freePort } from './helpers/broker';
+import { ScriptedLog } from './helpers/scripted-log';
+import { waitFor } from './helpers/util';
 
 /**
  * The HTTP gates that need a log we control: LOADING before the log is
  * loaded, MISCONF while it cannot be written, and responses held until
  * their records are durable. An in-process broker with a scripted log.
  */
-
-/** a log whose durability, writability and fsync reports the test decides */
-class ScriptedLog implements Persistence {
-  lastLsn = 0;
-  durableLsn = 0;
-  writable = true;
-  lastError: string | null = null;
-  lastSaveTime = 1_700_000_000;
-  observer: FsyncObserver | null = null;
-  private listeners: Array<(lsn: number) => void> = [];
-  append(): void {
-    this.lastLsn++;
-  }
-  onDurable(listener: (lsn: number) => void): void {
-    this.listeners.push(listener);
-  }
-  /** everything appended so far becomes durable */
-  sync(): void {
-    const batch = this.lastLsn - this.durableLsn;
-    this.durableLsn = this.lastLsn;
-    this.observer?.fsynced(2, batch, batch * 100);
-    for (const l of this.listeners) l(this.durableLsn);
-  }
-  setFsyncObserver(o: FsyncObserver): void {
-    this.observer = o;
-  }
-  async save(): Promise<void> {}
-  bgsave(): boolean {
-    return true;
-  }
-  async close(): Promise<void> {
-    this.sync();
-  }
-  info(): Array<[string, string | number]> {
-    return [
-      ['aof_enabled', 1],
-      ['log_size', 1234],
-      ['aof_last_write_status', this.writable ? 'ok' : 'err'],
-    ];
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('http: gates (in-process broker, scripted log)', function () {
   this.timeout(10000);
@@ -67,19 +23,21 @@ describe('http: gates (in-process broker, scripted log)', function () {
   const JSON_TYPE = { 'Content-Type': 'application/json' };
   const enqueue = (queue: string, payload = 'x') =>
     fetch(`${base}/v1/queues/${queue}/jobs`, { method: 'POST', headers: JSON_TYPE, body: JSON.stringify({ payload }) });
+  /** HTTP requests parked until their log record is durable */
+  const parked = (n: number) => waitFor(() => broker.http!.durable.pending === n, `${n} HTTP request(s) waiting for the log`);
   const json = async (res: Response) => (await res.json()) as { error: { code: string; message: string } } & Record<string, unknown>;
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resq-http-gates-'));
-    const port = await freePort();
-    const { settings } = loadSettings(['--port', '0', '--http-port', String(port), '--dir', dir], {});
+    // --port 0 and http-port left at its default: the HTTP listener binds a free port too
+    const { settings } = loadSettings(['--port', '0', '--dir', dir], {});
     broker = new Broker(
       settings,
       () => {},
       () => {},
     );
     await broker.listen();
-    base = `http://127.0.0.1:${port}`;
+    base = `http://127.0.0.1:${broker.http!.port}`;
   });
   after(async () => {
     await broker.shutdown('nosave', 'test');
@@ -113,7 +71,7 @@ describe('http: gates (in-process broker, scripted log)', function () {
       settled = true;
       return r;
     });
-    await sleep(150);
+    await parked(1);
     expect(log.lastLsn).to.be.greaterThan(log.durableLsn);
     expect(settled, 'answered before the record was durable').to.equal(false);
     // a read after it reports state that is not durable yet: it waits too
@@ -122,7 +80,7 @@ describe('http: gates (in-process broker, scripted log)', function () {
       readSettled = true;
       return r;
     });
-    await sleep(50);
+    await parked(2);
     expect(readSettled).to.equal(false);
     log.sync();
     const res = await pending;
@@ -131,10 +89,9 @@ describe('http: gates (in-process broker, scripted log)', function () {
   });
 
   it('fsyncs the log reports become the fsync and group-commit histograms', async () => {
-    await sleep(1100); // the metrics pick up the new log within a second
     const p1 = enqueue('batch-q', 'a');
     const p2 = enqueue('batch-q', 'b');
-    await sleep(100);
+    await parked(2); // one flush makes both durable: a group commit of 2
     log.sync();
     await Promise.all([p1, p2]);
     const text = await (await fetch(`${base}/metrics`)).text();
@@ -166,13 +123,14 @@ describe('http: gates (in-process broker, scripted log)', function () {
       log.lastError = null;
     }
     const after = enqueue('misconf-q');
-    setTimeout(() => log.sync(), 50);
+    await parked(1);
+    log.sync();
     expect((await after).status).to.equal(201);
   });
 
   it('shutdown answers a write still waiting for the log, then stops listening', async () => {
     const pending = enqueue('shutdown-q');
-    await sleep(100);
+    await parked(1);
     await broker.shutdown('nosave', 'test');
     expect((await pending).status).to.equal(201);
     let refused = false;

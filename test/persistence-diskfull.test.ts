@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { BrokerProcess, startBroker } from './helpers/broker';
-import { Clients, cmd, fields, sleep, waitFor } from './helpers/util';
+import { Clients, cmd, fields, waitFor } from './helpers/util';
 
 /**
  * A real disk-full through the real server: the data dir is a 2 MiB tmpfs
@@ -111,7 +111,8 @@ describe('persistence: disk full (tmpfs) through the server', function () {
       10_000,
       100,
     );
-    await sleep(100);
+    // acked writes are durable already; the recovery's log line must have reached us before the kill
+    await waitFor(() => /writable again/.test(broker!.output()), 'the "writable again" log line');
     await broker.restart();
     const r2 = clients.make();
     for (const id of acked) expect(await cmd(r2, 'STATUS', id), `job ${id}`).to.not.equal(null);

@@ -150,13 +150,13 @@ for (const dsync of [true, false])
       await until(() => !h.log.writable);
       expect(h.log.lastError).to.match(/ENOSPC/);
       expect(h.log.durableLsn).to.equal(10);
-      await sleep(10);
-      expect(fs.statSync(path.join(h.dir, segmentName(1))).size, 'cut back to the last complete record').to.equal(goodSize);
+      await until(() => fs.statSync(path.join(h.dir, segmentName(1))).size === goodSize); // cut back to the last complete record
       expect(readAllSegments(h.dir)).to.have.length(10);
 
       // more records while the disk is full: kept, not written, not durable
       for (let i = 21; i <= 25; i++) h.log.append(rec(i));
-      await sleep(60); // several retries fail
+      const tried = h.tfs.writes;
+      await until(() => h.tfs.writes >= tried + 3); // several retries fail
       expect(h.log.writable).to.equal(false);
       expect(h.log.durableLsn).to.equal(10);
       expect(h.messages.filter((m) => m.startsWith('error')).length).to.equal(1); // said once, not at every retry
@@ -301,7 +301,7 @@ for (const dsync of [true, false])
       const h = await open({ policy: 'no', syncIntervalMs: 20 });
       for (let i = 1; i <= 30; i++) h.log.append(rec(i));
       await until(() => h.log.durableLsn === 30);
-      await sleep(60);
+      await sleep(60); // nothing to observe: three sync intervals (20 ms) must pass without an fsync
       expect(h.tfs.fsyncs).to.equal(0);
       h.log.append(rec(31));
       await h.log.close();

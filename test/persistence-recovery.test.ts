@@ -274,7 +274,7 @@ describe('persistence: recovery', function () {
     const a = await openDir(dir, { snapshotLogSize: 20_000 });
     for (let i = 0; i < 30 && listDataDir(dir).snapshots.length === 0; i++) {
       runWorkload(a.engine, a.clock, 100, 200 + i);
-      await sleep(5);
+      await sleep(5); // a pause between workload chunks lets the background snapshot start (the loop ends once it exists)
     }
     await until(() => listDataDir(dir).snapshots.length > 0 && !a.p.snapshotRunning);
     expect(a.p.logBytesSinceSnapshot).to.be.lessThan(20_000);

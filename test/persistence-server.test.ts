@@ -5,7 +5,7 @@ import * as path from 'path';
 import * as net from 'net';
 import { execFileSync, spawn, spawnSync } from 'child_process';
 import Redis from 'ioredis';
-import { startBroker, BrokerProcess, freePort } from './helpers/broker';
+import { startBroker, BrokerProcess } from './helpers/broker';
 import { Clients, waitFor } from './helpers/util';
 
 const BIN = path.resolve(__dirname, '../../bin/resq-server');
@@ -49,9 +49,21 @@ describe('persistence through the server: SAVE, BGSAVE, LOADING, --repair', func
       stdio: 'ignore',
     });
     await broker.kill();
-    const port = await freePort();
-    const proc = spawn(process.execPath, [BIN, '--port', String(port), '--dir', broker.dir, '--http-port', '0'], { stdio: 'ignore' });
+    const proc = spawn(process.execPath, [BIN, '--port', '0', '--dir', broker.dir, '--http-port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
+      // the port is bound before the log is loaded and logged then ("listening on ...:P; loading"); the ready line comes after loading
+      let out = '';
+      proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      let port = 0;
+      await waitFor(
+        () => {
+          const m = /listening on [^:]+:(\d+); loading/.exec(out);
+          if (m) port = Number(m[1]);
+          return port > 0;
+        },
+        'the "listening on" log line',
+        20_000,
+      );
       let sawLoading = false;
       let pinged = false;
       const deadline = Date.now() + 20_000;
@@ -115,8 +127,7 @@ describe('persistence through the server: SAVE, BGSAVE, LOADING, --repair', func
     buf[at] ^= 0x55;
     fs.writeFileSync(file, buf);
 
-    const port = await freePort();
-    const refused = spawnSync(process.execPath, [BIN, '--port', String(port), '--dir', dir, '--http-port', '0'], { encoding: 'utf8', timeout: 20_000 });
+    const refused = spawnSync(process.execPath, [BIN, '--port', '0', '--dir', dir, '--http-port', '0'], { encoding: 'utf8', timeout: 20_000 });
     expect(refused.status).to.equal(1);
     expect(refused.stderr)
       .to.include(path.basename(file))

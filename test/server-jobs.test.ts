@@ -314,14 +314,18 @@ describe('server: job commands (ioredis, RESP2)', function () {
 
     it('BLOCK times out with an empty array; BLOCK 0 waits until a job comes', async () => {
       const q = newQueue();
-      const t0 = Date.now();
-      expect(await claim(r, q, 'BLOCK', 150)).to.deep.equal([]);
-      expect(Date.now() - t0).to.be.at.least(140);
+      const blockedClaims = async () => Number(/blocked_claims:(\d+)\r?\n/.exec((await cmd(r, 'INFO', 'clients')) as string)![1]);
       const w = clients.make();
       const pending = claim(w, q, 'BLOCK', 0);
-      await sleep(50);
+      await waitFor(async () => (await blockedClaims()) === 1, 'the BLOCK 0 claim parked');
+      // a BLOCK 150 on the same queue times out while the BLOCK 0 claim stays parked
+      const t0 = Date.now();
+      expect(await claim(clients.make(), q, 'BLOCK', 150)).to.deep.equal([]);
+      expect(Date.now() - t0).to.be.at.least(140);
+      expect(await blockedClaims(), 'BLOCK 0 still parked after the BLOCK 150 timed out').to.equal(1);
       const id = await enqueue(r, q, 'finally');
       expect((await pending)[0][0]).to.equal(id);
+      expect(await blockedClaims()).to.equal(0);
     });
 
     it('BLOCK with COUNT hands at most COUNT jobs; a ready job returns at once', async () => {
@@ -519,7 +523,8 @@ describe('server: job commands (ioredis, RESP2)', function () {
       const after = Date.now();
       expect(until).to.be.within(before + 3000 - 20, after + 3000 + 20);
       expect((await status(r, id))['lease-until']).to.equal(until);
-      await sleep(450); // well past the first lease: still the same delivery
+      // nothing to observe but time: the job must still be the same delivery once the first lease would have run out
+      await sleep(450);
       expect(await status(r, id)).to.include({ state: 'active', deliveries: 1 });
       expect(await cmd(r, 'ACK', id, 'DELIVERY', 1)).to.equal(1);
     });
@@ -632,7 +637,8 @@ describe('server: job commands (ioredis, RESP2)', function () {
       const pending = cmd(waiter, 'WAITJOB', id).finally(() => (done = true));
       await waitFor(async () => /blocked_waitjobs:1\r?\n/.test((await cmd(r, 'INFO', 'clients')) as string), 'waiter parked');
       await claimOne(r, q);
-      await sleep(20);
+      // the claim is handled before this INFO: had it woken the waiter, it would no longer count as blocked
+      expect((await cmd(r, 'INFO', 'clients')) as string).to.match(/blocked_waitjobs:1\r?\n/);
       expect(done).to.equal(false);
       await cmd(r, 'ACK', id, 'RESULT', 'reply');
       const s = fields(await pending);
@@ -726,7 +732,7 @@ describe('server: job commands (ioredis, RESP2)', function () {
       const id = await enqueue(r, q, 'x', 'TTL', 300);
       await claimOne(r, q);
       expect(await cmd(r, 'ACK', id)).to.equal(1);
-      await sleep(400);
+      await sleep(400); // nothing to observe but time: the job must still be completed after its TTL would have passed
       expect((await status(r, id)).state).to.equal('completed');
     });
 
@@ -737,8 +743,8 @@ describe('server: job commands (ioredis, RESP2)', function () {
       const wid = await cmd(worker, 'CLIENT', 'ID');
       await claimOne(worker, q);
       worker.disconnect();
+      // the broker releases (or, with yes, requeues) a closed connection's jobs in the step that drops it from CLIENT LIST
       await waitFor(async () => !new RegExp(`^id=${wid} `, 'm').test((await cmd(r, 'CLIENT', 'LIST')) as string), 'worker gone');
-      await sleep(50);
       expect(await status(r, id)).to.include({ state: 'active', deliveries: 1 });
       expect(await cmd(r, 'ACK', id, 'DELIVERY', 1)).to.equal(1);
     });

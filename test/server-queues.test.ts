@@ -431,7 +431,7 @@ describe('server: queue commands (ioredis, RESP2)', function () {
         expect(await cmd(r, 'DLQ', q)).to.deep.equal([]);
         // the same id names a new job, which must outlive the old one's retention deadline
         expect(await enqueue(r, q, 'a again', 'ID', 'retained-a')).to.equal('retained-a');
-        await new Promise((res) => setTimeout(res, 250));
+        await new Promise((res) => setTimeout(res, 250)); // nothing to observe but time: past the old job's 100 ms retention
         expect(await cmd(r, 'PING')).to.equal('PONG');
         expect(fields(await cmd(r, 'STATUS', 'retained-a', 'WITHPAYLOAD'))).to.include({ state: 'ready', payload: 'a again' });
         expect(await cmd(r, 'QLEN', q)).to.equal(1);

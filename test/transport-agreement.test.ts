@@ -5,7 +5,6 @@ import * as path from 'path';
 import Redis from 'ioredis';
 import { loadSettings } from '../config/settings';
 import { Broker } from '../server/broker';
-import { freePort } from './helpers/broker';
 import { ScriptedLog } from './helpers/scripted-log';
 
 /**
@@ -47,18 +46,14 @@ describe('RESP and HTTP agree on refusals (one gate, one validator)', function (
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resq-agree-'));
-    const httpPort = await freePort();
-    const { settings } = loadSettings(
-      ['--port', '0', '--http-port', String(httpPort), '--dir', dir, '--requirepass', PASSWORD, '--max-payload', String(MAX), '--log-level', 'error'],
-      {},
-    );
+    const { settings } = loadSettings(['--port', '0', '--dir', dir, '--requirepass', PASSWORD, '--max-payload', String(MAX), '--log-level', 'error'], {});
     broker = new Broker(
       settings,
       () => {},
       () => {},
     );
     await broker.listen();
-    base = `http://127.0.0.1:${httpPort}`;
+    base = `http://127.0.0.1:${broker.http!.port}`;
     resp = new Redis({ port: broker.port, password: PASSWORD, enableReadyCheck: false, lazyConnect: true });
     anon = new Redis({ port: broker.port, enableReadyCheck: false, lazyConnect: true });
     await resp.connect();

@@ -325,23 +325,32 @@ export class HttpServer {
   }
 }
 
+/** the HTTP listener could not start: the broker refuses to start (the message names the port) */
+export class HttpListenError extends Error {
+  override name = 'HttpListenError';
+}
+
 /**
- * Starts the HTTP listener when http-port is not 0. A port that cannot be
- * bound is logged as an error; the RESP side keeps serving.
+ * Starts the HTTP listener when http-port is not 0. http-port -1 (the
+ * default) follows the RESP port: its port + 1, or any free port when the
+ * RESP port was 0. A port that cannot be bound throws HttpListenError.
  */
 export async function startHttp(d: HttpDeps): Promise<HttpServer | null> {
-  const port = d.settings.int('http-port');
-  if (port === 0) return null;
+  const setting = d.settings.int('http-port');
+  if (setting === 0) return null;
+  const resp = d.settings.int('port');
+  const port = setting > 0 ? setting : resp === 0 ? 0 : resp + 1;
+  if (port > 65535) throw new HttpListenError(`http-port: the RESP port ${resp} has no port after it; set --http-port`);
   const host = d.settings.str('http-bind');
-  let server: HttpServer | null = null;
+  const server = new HttpServer(d);
   try {
-    server = new HttpServer(d);
     await server.listen(port, host);
   } catch (e) {
-    server?.close();
+    server.close();
     const err = e as NodeJS.ErrnoException;
-    d.log('error', `http listener disabled: cannot listen on ${host}:${port}: ${err.code === 'EADDRINUSE' ? 'port already in use' : err.message}`);
-    return null;
+    throw new HttpListenError(
+      err.code === 'EADDRINUSE' ? `http-port ${port} is already in use` : `cannot listen on ${host}:${port} (http-port): ${err.message}`,
+    );
   }
   d.log('info', `http listening on ${host}:${server.port} (/metrics, /health, /ready, /v1)`, { httpBind: host, httpPort: server.port });
   return server;

@@ -2,13 +2,15 @@ import { spawn, ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import * as net from 'net';
 
 const BIN = path.resolve(__dirname, '../../../bin/resq-server');
 
 /** A real broker process on an ephemeral port, for tests. */
 export interface BrokerProcess {
+  /** the RESP port, read from the ready line (the broker binds port 0 unless told otherwise) */
   port: number;
+  /** the HTTP port from the ready line; 0 when the listener is off (the default here, see StartOptions.http) */
+  readonly httpPort: number;
   dir: string;
   readonly proc: ChildProcess;
   /** everything the process printed so far (stdout + stderr) */
@@ -17,7 +19,7 @@ export interface BrokerProcess {
   stop(): Promise<number | null>;
   /** SIGKILL, wait for exit */
   kill(): Promise<void>;
-  /** start again on the same dir and port (after stop or kill) */
+  /** start again on the same dir and ports (after stop or kill) */
   restart(extra?: Record<string, string>): Promise<void>;
   /** kill if running and remove the data dir (unless it was given) */
   cleanup(): Promise<void>;
@@ -29,6 +31,14 @@ export interface StartOptions {
   /** extra args appended verbatim, e.g. ['--config', file] */
   args?: string[];
   env?: NodeJS.ProcessEnv;
+  /** start the HTTP listener on the broker's default (any free port, since the RESP port is 0); off otherwise */
+  http?: boolean;
+}
+
+/** the ports on the "resq ready ... port=P http-port=H ..." line, or null while it has not been printed */
+export function readyPorts(output: string): { port: number; httpPort: number } | null {
+  const m = /resq ready .*? port=(\d+) http-port=(\d+)/.exec(output);
+  return m ? { port: Number(m[1]), httpPort: Number(m[2]) } : null;
 }
 
 function waitExit(proc: ChildProcess): Promise<number | null> {
@@ -41,25 +51,28 @@ export async function startBroker(settings: Record<string, string> = {}, opts: S
   const ownDir = opts.dir === undefined;
   const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'resq-test-'));
   let port = opts.port ?? 0;
+  // null: the broker's default (follows --port); after the first start, the port it reported, so a restart gets the same one
+  let httpPort: number | null = opts.http ? null : 0;
   let current = settings;
   let proc!: ChildProcess;
   let out = '';
 
   const launch = (): Promise<void> =>
     new Promise((resolve, reject) => {
-      // no HTTP listener unless a test asks for one: test brokers would all race for port 7378
-      const args = ['--port', String(port), '--dir', dir, '--http-port', '0'];
+      const args = ['--port', String(port), '--dir', dir];
+      if (httpPort !== null) args.push('--http-port', String(httpPort));
       for (const [k, v] of Object.entries(current)) args.push(`--${k}`, v);
       args.push(...(opts.args ?? []));
       proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
       let settled = false;
-      const from = out.length; // after a restart, only this process's "ready" line counts
+      const from = out.length; // this launch's output: after a restart, the earlier ready line must not count
       const onData = (d: Buffer) => {
         out += d.toString();
-        const m = /resq ready .*port=(\d+)/.exec(out.slice(from));
-        if (m && !settled) {
+        const ready = readyPorts(out.slice(from));
+        if (ready && !settled) {
           settled = true;
-          port = Number(m[1]);
+          port = ready.port;
+          httpPort = ready.httpPort;
           resolve();
         }
       };
@@ -80,6 +93,9 @@ export async function startBroker(settings: Record<string, string> = {}, opts: S
     },
     set port(p: number) {
       port = p;
+    },
+    get httpPort() {
+      return httpPort ?? 0;
     },
     dir,
     get proc() {
@@ -111,16 +127,4 @@ export async function startBroker(settings: Record<string, string> = {}, opts: S
     },
   } as BrokerProcess;
   return handle;
-}
-
-/** a port nothing listens on now (bind 0, read it, close), e.g. for --http-port */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
