@@ -51,7 +51,11 @@ export async function makeProducer(system: System, port: number): Promise<Produc
     case 'resq-sdk': {
       const q = new ResqQueue<Buffer>(url, { codec: 'raw', batchSize: 1000 });
       return {
-        batch: async (ps) => void (await q.enqueueMany(QUEUE, ps.map((p) => ({ payload: Buffer.from(p) })))),
+        batch: async (ps) =>
+          void (await q.enqueueMany(
+            QUEUE,
+            ps.map((p) => ({ payload: Buffer.from(p) })),
+          )),
         one: async (p) => void (await q.enqueue(QUEUE, Buffer.from(p))),
         close: () => q.close(),
       };
@@ -209,7 +213,8 @@ export async function makeConsumer(system: System, port: number, concurrency: nu
       const loop = slotLoop<Entry>(
         concurrency,
         async (n) => {
-          const r = (await reader.call('XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', String(n), 'BLOCK', '1000', 'STREAMS', QUEUE, '>')) as [string, Entry[]][] | null;
+          const r = (await reader.call('XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', String(n), 'BLOCK', '1000', 'STREAMS', QUEUE, '>')) as
+            [string, Entry[]][] | null;
           return r ? r[0][1] : [];
         },
         (e) => e[1][1],

@@ -8,9 +8,7 @@
 import { makeConsumer, now, parsePayload, System } from './compare-systems';
 
 export type FromWorker =
-  | { ev: 'ready' }
-  | { ev: 'done'; at: number }
-  | { ev: 'report'; distinct: number; duplicates: number; foreign: number; latencies: number[]; errors: string[] };
+  { ev: 'ready' } | { ev: 'done'; at: number } | { ev: 'report'; distinct: number; duplicates: number; foreign: number; latencies: number[]; errors: string[] };
 export type ToWorker = { cmd: 'report' };
 
 async function main(): Promise<void> {

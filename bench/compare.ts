@@ -28,7 +28,7 @@ import * as path from 'path';
 import RedisParser from 'redis-parser';
 import { freePort } from '../test/helpers/broker';
 import { FromWorker, ToWorker } from './compare-worker';
-import { isResq, makePayload, makeProducer, now, PAYLOAD_BYTES, QUEUE, System, SYSTEMS } from './compare-systems';
+import { isResq, makePayload, makeProducer, now, PAYLOAD_BYTES, System, SYSTEMS } from './compare-systems';
 import type { EngineBenchResult } from './engine-bench';
 
 // ---- options -----------------------------------------------------------------
@@ -121,9 +121,13 @@ export async function startResq(settings: Record<string, string> = {}, dir?: str
 async function startRedis(): Promise<Server> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-cmp-'));
   const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec'], {
-    stdio: 'ignore',
-  });
+  const proc = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec'],
+    {
+      stdio: 'ignore',
+    },
+  );
   await waitPing(port, 10_000);
   return {
     kind: 'redis',
@@ -300,8 +304,9 @@ async function partRb(): Promise<void> {
         }
         // the pair: pre-fill n jobs (not timed), then drain them with CLAIM+ACK / LMOVE+LREM
         redisBenchmark(srv.port, n, 64, kind === 'resq' ? ['ENQUEUE', 'pairs', payload] : ['LPUSH', 'pairs', payload], 10);
+        const filled = Number(cli(srv.port, kind === 'resq' ? 'QLEN' : 'LLEN', 'pairs')); // -P 64 may send a few more than n
         const r = await pairBench(kind, srv.port, 50, P);
-        if (r.pairs !== n) throw new Error(`pair bench on ${kind}: ${r.pairs} pairs of ${n}`);
+        if (r.pairs !== filled) throw new Error(`pair bench on ${kind}: ${r.pairs} pairs of ${filled}`);
         (rows['CLAIM+ACK vs LMOVE+LREM (pairs/s)'] ??= {})[`${kind} P${P}`] = r.perSec;
       } finally {
         await srv.close();
@@ -521,7 +526,7 @@ async function partLatency(): Promise<void> {
   say();
   say(
     'Each job is sent by its own call (no batching by the bench; ioredis may still coalesce writes of one turn), stamped with the time ' +
-      'just before that call; the worker process records handler start - stamp (same host clock). The broker loop delay is resq\'s own ' +
+      "just before that call; the worker process records handler start - stamp (same host clock). The broker loop delay is resq's own " +
       '`nodejs_eventloop_lag_{p50,p99,max}_seconds` from its /metrics (prom-client `monitorEventLoopDelay`, 10 ms resolution, reset at ' +
       'each scrape: scraped just before and just after the run), in ms; "n/a" if the broker does not expose it. Redis has no equivalent here.',
   );
@@ -594,7 +599,9 @@ async function partScale(): Promise<void> {
   const mb = (b: number) => `${(b / 2 ** 20).toFixed(0)} MB`;
   say('| measure | value |');
   say('|---|---|');
-  say(`| resq RSS, ${int(out.jobs)} jobs queued (empty broker) | **${mb(out.resqRss)}** (${mb(out.resqRssEmpty)}), ${int((out.resqRss - out.resqRssEmpty) / out.jobs)} bytes/job |`);
+  say(
+    `| resq RSS, ${int(out.jobs)} jobs queued (empty broker) | **${mb(out.resqRss)}** (${mb(out.resqRssEmpty)}), ${int((out.resqRss - out.resqRssEmpty) / out.jobs)} bytes/job |`,
+  );
   say(`| Redis RSS, same jobs as LPUSH (empty) | ${mb(out.redisRss)} (${mb(out.redisRssEmpty)}), ${int((out.redisRss - out.redisRssEmpty) / n)} bytes/job |`);
   say(`| resq log on disk | ${mb(out.logBytes)} |`);
   say(`| restart after SIGKILL, log only (replay) | **${int(out.restartLogOnlyMs)} ms** (RSS after: ${mb(out.rssAfterReplay)}) |`);
@@ -622,7 +629,9 @@ function partEngine(): void {
   say('|---|---|---|---|');
   say(`| ${int(r.enqueuePerSec)}/s | ${int(r.claimPerSec)}/s | ${int(r.ackPerSec)}/s | **${int(r.cyclePerSec)} jobs/s** |`);
   say();
-  say(`\`node dist/bench/engine-bench.js --jobs ${r.jobs}\`: all enqueued, then all claimed, then all acked, one call per job; heap after the enqueues ${f1(r.heapUsedMB)} MB.`);
+  say(
+    `\`node dist/bench/engine-bench.js --jobs ${r.jobs}\`: all enqueued, then all claimed, then all acked, one call per job; heap after the enqueues ${f1(r.heapUsedMB)} MB.`,
+  );
   say();
   json.engine = r;
 }
@@ -675,7 +684,9 @@ async function main(): Promise<void> {
   if (only.includes('latency')) await partLatency();
   if (only.includes('scale')) await partScale();
   if (only.includes('engine')) partEngine();
-  say(`Total bench time ${((Date.now() - started) / 1000).toFixed(0)} s. ${failed ? '**Some runs FAILED the exactly-once check (see above).**' : 'Every e2e and latency run: each job handled exactly once.'}`);
+  say(
+    `Total bench time ${((Date.now() - started) / 1000).toFixed(0)} s. ${failed ? '**Some runs FAILED the exactly-once check (see above).**' : 'Every e2e and latency run: each job handled exactly once.'}`,
+  );
   json.failed = failed;
   if (OPT.write) {
     fs.mkdirSync(OPT.outDir, { recursive: true });
