@@ -48,9 +48,11 @@ async function main(): Promise<void> {
   );
   process.on('message', (m: ToWorker) => {
     if (m.cmd !== 'report') return;
-    send({ ev: 'report', distinct, duplicates, foreign, latencies: Array.from(latencies), errors });
-    // the counts are taken: leave without a graceful close (its timing is not measured)
-    void Promise.race([consumer.close(), new Promise((r) => setTimeout(r, 1000))]).finally(() => process.exit(0));
+    const report: FromWorker = { ev: 'report', distinct, duplicates, foreign, latencies: Array.from(latencies), errors };
+    // exit only once the (large) message is out: process.exit drops a pending IPC send
+    process.send!(report, undefined, {}, () => {
+      void Promise.race([consumer.close(), new Promise((r) => setTimeout(r, 1000))]).finally(() => process.exit(0));
+    });
   });
   send({ ev: 'ready' });
 }

@@ -465,6 +465,7 @@ async function runOne(system: System, mode: 'e2e' | 'latency', rate = 0): Promis
   } finally {
     if (!result.ok) failed = true;
     await producer.close().catch(() => undefined);
+    await Promise.race([waitExit(child), sleep(3000)]); // it exits on its own after its report
     if (child.exitCode === null) child.kill('SIGKILL');
     await waitExit(child);
     await srv.close();
