@@ -695,6 +695,13 @@ async function main(): Promise<void> {
     fs.writeFileSync(path.join(OPT.outDir, `compare-${date}.md`), text);
     fs.writeFileSync(path.join(OPT.outDir, `compare-${date}.json`), JSON.stringify(json, null, 2) + '\n');
     fs.writeFileSync(path.join(OPT.outDir, 'compare-latest.md'), text);
+    try {
+      // the tree is checked with prettier --check (npm run lint): write the files in its style
+      const files = [`compare-${date}.md`, `compare-${date}.json`, 'compare-latest.md'].map((f) => path.join(OPT.outDir, f));
+      execFileSync(path.join(ROOT, 'node_modules/.bin/prettier'), ['--write', ...files], { stdio: 'ignore' });
+    } catch {
+      /* formatting is a nicety */
+    }
     console.error(`wrote ${OPT.outDir}/compare-${date}.{md,json} and compare-latest.md`);
   }
   process.exit(failed ? 1 : 0);
