@@ -5,11 +5,11 @@
  * Run: npm run build && node dist/bench/core-bench.js [--out bench/results/core-bench.md]
  * Needs redis-server and redis-benchmark (Debian: redis-server, redis-tools).
  */
-import { execFileSync, spawn, ChildProcess } from 'child_process';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
-import * as path from 'path';
 import { startBroker } from '../test/helpers/broker';
+import { startRedisServer } from './redis-server';
 
 const N = Number(process.env.BENCH_N ?? 200_000);
 const CLIENTS = 50;
@@ -27,30 +27,6 @@ function benchmark(port: number, pipeline: number, command: string[]): number {
 function rssOf(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
-}
-
-/**
- * redis-server cannot report an ephemeral port (its port 0 means no TCP), so
- * it is given a random one and started again elsewhere if that one is taken;
- * INFO's process_id tells that the server answering is the one we started.
- */
-async function startRedis(extra: string[]): Promise<{ port: number; proc: ChildProcess }> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const port = 20000 + Math.floor(Math.random() * 30000);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-bench-'));
-    const proc = spawn('redis-server', ['--port', String(port), '--dir', dir, '--save', '', ...extra], { stdio: 'ignore' });
-    for (let i = 0; i < 100 && proc.exitCode === null; i++) {
-      try {
-        const info = execFileSync('redis-cli', ['-p', String(port), 'INFO', 'server'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-        if (new RegExp(`^process_id:${proc.pid}\\r?$`, 'm').test(info)) return { port, proc };
-      } catch {
-        // not listening yet
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    proc.kill('SIGKILL');
-  }
-  throw new Error('redis-server did not start');
 }
 
 async function main(): Promise<void> {
@@ -81,7 +57,7 @@ async function main(): Promise<void> {
     ['stock, no AOF', ['--appendonly', 'no']],
     ['appendonly yes, appendfsync always', ['--appendonly', 'yes', '--appendfsync', 'always']],
   ] as const) {
-    const redis = await startRedis([...extra]);
+    const redis = await startRedisServer([...extra]);
     const p1 = benchmark(redis.port, 1, ['LPUSH', 'q', 'payload']);
     const p16 = benchmark(redis.port, 16, ['LPUSH', 'q', 'payload']);
     redis.proc.kill('SIGKILL');
