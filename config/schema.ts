@@ -100,6 +100,14 @@ export const SETTINGS: readonly SettingSpec[] = [
   oneOf('log-level', 'info', ['debug', 'info', 'warn', 'error', 'silent'], true, 'Least severe log level printed.'),
   int('slowlog-slower-than', 10_000, -1, 1_000_000_000, true, 'Commands slower than this many microseconds go to SLOWLOG (-1 = off).'),
   int('slowlog-max-len', 128, 0, 1_000_000, true, 'Entries kept in SLOWLOG.'),
+  int(
+    'metrics-max-queues',
+    100,
+    0,
+    100_000,
+    true,
+    'Per-queue series on /metrics (and queue_* lines in INFO) for at most this many queues, the ones with the most jobs; the rest are summed under queue="(other)" (INFO: queues_not_shown). Keeps a scrape small whatever the number of queues.',
+  ),
 ];
 
 export const SETTINGS_BY_NAME: ReadonlyMap<string, SettingSpec> = new Map(SETTINGS.map((s) => [s.name, s]));

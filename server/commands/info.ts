@@ -80,7 +80,14 @@ const SECTIONS = new Map<string, Section>(
         ['recurring_jobs', ctx.engine.store.crons.size],
       ];
       const defaultMaxlen = ctx.settings.int('default-maxlen');
-      for (const q of ctx.engine.store.queues.values()) {
+      const max = ctx.settings.int('metrics-max-queues');
+      let queues = [...ctx.engine.store.queues.values()];
+      if (queues.length > max) {
+        // the ones with the most jobs, as /metrics shows them; a sort, not a walk of the jobs
+        queues = queues.sort((a, b) => b.jobCount - a.jobCount).slice(0, max);
+        out.push(['queues_not_shown', ctx.engine.store.queues.size - max]);
+      }
+      for (const q of queues) {
         const fields = queueStatsFields(q, defaultMaxlen).map(([k, v]) => `${k}=${v}`);
         out.push([`queue_${printableName(q.name)}`, fields.join(',')]);
       }

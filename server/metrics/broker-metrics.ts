@@ -4,13 +4,9 @@ import type { Engine, EngineMetrics } from '../engine/engine';
 import type { FsyncObserver } from '../persistence/types';
 import type { CommandStats } from './command-stats';
 import { Bytes, Job, PRIORITY_NAMES, STATE_NAMES } from '../engine/job';
-import { QueueCounters, QueueState } from '../engine/queue-state';
+import { QueueCounters } from '../engine/queue-state';
+import { QueueFigures, selectQueues } from './queue-selection';
 import { CellHistogram, HistogramCells } from './timings';
-
-/** queue names are bytes; Prometheus label values are UTF-8 text (invalid sequences become U+FFFD) */
-export function labelOf(name: Bytes): string {
-  return Buffer.from(name, 'latin1').toString('utf8');
-}
 
 interface QueueTimings {
   wait: HistogramCells;
@@ -138,9 +134,27 @@ export class BrokerMetrics implements EngineMetrics, FsyncObserver {
     this.httpRequests.inc({ route, method, status: String(status) });
   }
 
-  /** the text Prometheus scrapes */
+  /**
+   * The text Prometheus scrapes, built one metric at a time with a yield to
+   * the event loop in between, so a scrape never holds the loop for long.
+   */
   async text(): Promise<string> {
-    return this.registry.metrics();
+    this.figures = this.selectQueues();
+    try {
+      const parts: string[] = [];
+      for (const m of this.registry.getMetricsAsArray()) {
+        parts.push(await this.registry.getSingleMetricAsString(m.name));
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      return parts.join('\n') + '\n';
+    } finally {
+      this.figures = null;
+    }
+  }
+
+  private selectQueues(): QueueFigures[] {
+    const s = this.b.settings;
+    return selectQueues(this.b.engine.store.queues.values(), s.int('metrics-max-queues'), s.int('default-maxlen'));
   }
 
   get contentType(): string {
@@ -188,32 +202,40 @@ export class BrokerMetrics implements EngineMetrics, FsyncObserver {
     });
   }
 
-  private eachQueue(fn: (labels: Labels, q: QueueState) => void): void {
-    for (const q of this.b.engine.store.queues.values()) fn({ queue: labelOf(q.name) }, q);
+  /** the queues of the scrape in progress (see text()) */
+  private figures: QueueFigures[] | null = null;
+
+  private eachQueue(fn: (labels: Labels, q: QueueFigures) => void): void {
+    for (const q of this.figures ?? this.selectQueues()) fn({ queue: q.label }, q);
   }
 
   private queueMetrics(): void {
     this.gauge('resq_queue_jobs', 'Jobs in the queue now, by state.', ['queue', 'state'], (emit) =>
-      this.eachQueue((l, q) => {
-        const sizes = [q.readyCount, q.scheduled.size, q.active.size, q.completed.size, q.dead.size, q.cancelled.size];
-        sizes.forEach((n, i) => emit({ ...l, state: STATE_NAMES[i] }, n));
-      }),
+      this.eachQueue((l, q) => q.states.forEach((n, i) => emit({ ...l, state: STATE_NAMES[i] }, n))),
     );
     this.gauge('resq_queue_ready_jobs', 'Ready jobs in the queue now, by priority.', ['queue', 'priority'], (emit) =>
-      this.eachQueue((l, q) => q.ready.forEach((list, p) => emit({ ...l, priority: PRIORITY_NAMES[p] }, list.size))),
+      this.eachQueue((l, q) => q.ready.forEach((n, p) => emit({ ...l, priority: PRIORITY_NAMES[p] }, n))),
     );
-    this.gauge('resq_queue_paused', '1 while the queue is paused.', ['queue'], (emit) => this.eachQueue((l, q) => emit(l, q.paused ? 1 : 0)));
+    this.gauge('resq_queue_paused', '1 while the queue is paused (for queue="(other)": how many of those are).', ['queue'], (emit) =>
+      this.eachQueue((l, q) => emit(l, q.paused)),
+    );
     this.gauge('resq_queue_maxlen', 'Max length of the queue (ready + scheduled + active); 0 = unlimited.', ['queue'], (emit) =>
-      this.eachQueue((l, q) => emit(l, q.maxlen ?? this.b.settings.int('default-maxlen'))),
+      this.eachQueue((l, q) => q.maxlen !== null && emit(l, q.maxlen)),
     );
     for (const [suffix, help, field] of QUEUE_COUNTERS) {
       this.total(`resq_queue_${suffix}_total`, `${help} Since start or CONFIG RESETSTAT.`, ['queue'], (emit) =>
         this.eachQueue((l, q) => emit(l, q.counters[field])),
       );
     }
+    // per shown queue only: the histograms of queues summed under "(other)" are left out
     const series = (pick: (t: QueueTimings) => HistogramCells) => () => {
       this.prune();
-      return [...this.timings].map(([name, t]): [Labels, HistogramCells] => [{ queue: labelOf(name) }, pick(t)]);
+      const out: Array<[Labels, HistogramCells]> = [];
+      for (const f of this.figures ?? this.selectQueues()) {
+        const t = f.queue && this.timings.get(f.queue.name);
+        if (t) out.push([{ queue: f.label }, pick(t)]);
+      }
+      return out;
     };
     const resetAll = () => this.timings.clear();
     this.registry.registerMetric(
