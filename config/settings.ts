@@ -59,7 +59,11 @@ export class Settings {
   private readonly values = new Map<string, SettingValue>();
   private readonly listeners: Listener[] = [];
 
-  constructor(overrides: Map<string, SettingValue> = new Map()) {
+  constructor(
+    overrides: Map<string, SettingValue> = new Map(),
+    /** the file given with --config, if any (CONFIG REWRITE writes there) */
+    readonly configFile: string | null = null,
+  ) {
     for (const s of SETTINGS) this.values.set(s.name, overrides.has(s.name) ? overrides.get(s.name)! : s.default);
   }
 
@@ -191,7 +195,7 @@ export function loadSettings(argv: string[], env: NodeJS.ProcessEnv = process.en
     if (e !== undefined) put(spec.name, e, `environment ${envName(spec.name)}`);
   }
   for (const [name, text] of flags) put(name, text, `--${name}`);
-  return { settings: new Settings(values), help };
+  return { settings: new Settings(values, configFile ?? null), help };
 }
 
 export function helpText(): string {

@@ -157,6 +157,7 @@ export const COMMAND_SPECS = [
     sub('config', 'get', -3, ['admin', 'loading'], 'server', 'pattern [pattern ...]', 'Settings matching the glob patterns, as name/value pairs.'),
     sub('config', 'set', -4, ['admin'], 'server', 'name value [name value ...]', 'Changes runtime-safe settings.'),
     sub('config', 'resetstat', 2, ['admin'], 'server', '', 'Resets the totals of INFO stats and QSTATS.'),
+    sub('config', 'rewrite', 2, ['admin'], 'server', '', 'Writes the runtime settings into the config file given with --config (CONFIG SET alone lasts until restart).'),
     help('config', 'server'),
   ]),
   spec('dbsize', 1, ['readonly', 'fast'], 'server', '', 'Number of jobs stored.', 0),

@@ -137,6 +137,40 @@ describe('config: a broker started from a config file, and CONFIG GET/SET/RESETS
     expect(stats[stats.indexOf('enqueued') + 1]).to.equal(0);
     expect(stats[stats.indexOf('ready') + 1]).to.equal(1);
   });
+
+  it('CONFIG REWRITE writes CONFIG SET changes into the file (comments kept) and they survive a restart', async () => {
+    fs.writeFileSync(file, '# my broker\ndefault-lease 4321   \nmax-payload 1000\nmax-payload 1000\n');
+    await redis.call('CONFIG', 'SET', 'default-lease', '5555', 'slowlog-max-len', '7');
+    expect(await redis.call('CONFIG', 'REWRITE')).to.equal('OK');
+    const text = fs.readFileSync(file, 'utf8');
+    const lines = text.split('\n');
+    expect(lines[0]).to.equal('# my broker');
+    expect(lines[1]).to.equal('default-lease 5555'); // replaced in place
+    expect(lines).to.include('slowlog-max-len 7'); // appended: the file did not have it
+    const payload = (await redis.call('CONFIG', 'GET', 'max-payload')) as string[];
+    expect(lines.filter((l) => l.startsWith('max-payload'))).to.deep.equal([`max-payload ${payload[1]}`]); // duplicate dropped
+    redis.disconnect();
+    await broker.stop();
+    await broker.restart();
+    redis = new Redis(broker.port, { lazyConnect: true });
+    await redis.connect();
+    expect(await redis.call('CONFIG', 'GET', 'default-lease')).to.deep.equal(['default-lease', '5555']);
+    expect(await redis.call('CONFIG', 'GET', 'slowlog-max-len')).to.deep.equal(['slowlog-max-len', '7']);
+  });
+});
+
+describe('config: CONFIG REWRITE without a config file', () => {
+  it('is refused with a clear error', async () => {
+    const broker = await startBroker();
+    const r = new Redis(broker.port, { lazyConnect: true });
+    try {
+      await r.connect();
+      await expectError(r.call('CONFIG', 'REWRITE'), /^ERR The server is running without a config file/);
+    } finally {
+      r.disconnect();
+      await broker.cleanup();
+    }
+  });
 });
 
 async function expectError(p: Promise<unknown>, re: RegExp): Promise<void> {

@@ -1,6 +1,7 @@
 import { ReplyWriter } from '../../protocol/reply-writer';
 import { COMMAND_SPECS, CommandSpec, findCommand } from '../../protocol/command-specs';
 import { SETTINGS } from '../../config/schema';
+import { rewriteConfigFile } from '../../config/config-rewrite';
 import { ConfigError, formatSettingValue } from '../../config/settings';
 import { argError } from '../rules/args';
 import { Handler, HandlerGroup } from './handler';
@@ -132,6 +133,17 @@ const configSet: Handler = (ctx, c, args) => {
   c.writer.simple('OK');
 };
 
+const configRewrite: Handler = (ctx, c) => {
+  try {
+    rewriteConfigFile(ctx.settings);
+  } catch (e) {
+    if (e instanceof ConfigError) throw argError(e.message);
+    throw argError(`Rewriting config file: ${(e as Error).message}`);
+  }
+  ctx.log('info', `CONFIG REWRITE wrote ${ctx.settings.configFile}`);
+  c.writer.simple('OK');
+};
+
 const configResetstat: Handler = (ctx, c) => {
   ctx.server.resetStats();
   c.writer.simple('OK');
@@ -191,6 +203,7 @@ export const SERVER_HANDLERS = {
   'config|get': configGet,
   'config|set': configSet,
   'config|resetstat': configResetstat,
+  'config|rewrite': configRewrite,
   dbsize,
   save,
   bgsave,
