@@ -3,37 +3,22 @@
  * ENQUEUE, then CLAIM (COUNT 1, one call per job), then ACK of n jobs.
  * Used by bench/compare.ts (part "engine"); also runnable on its own:
  *   npm run build && node dist/bench/engine-bench.js [--jobs 1000000]
- *
- * The Engine constructor is about to change: makeEngine() is the only place
- * that builds one.
  */
 import { performance } from 'perf_hooks';
-import { Engine, EngineConfig } from '../server/engine/engine';
-import { RetentionPolicy } from '../server/engine/job-store';
+import { Settings } from '../config/settings';
+import { Engine } from '../server/engine/engine';
+import { engineConfig, retentionPolicy } from '../server/engine-settings';
 
-const CONFIG: EngineConfig = {
-  defaultRetries: 3,
-  defaultBackoff: 1000,
-  defaultBackoffMax: 3_600_000,
-  backoffJitter: 0.1,
-  defaultLease: 30_000,
-  defaultMaxlen: 0,
-  requeueOnDisconnect: false,
-  priorityWeights: [6, 3, 1],
-};
-
-/** the broker's defaults (completed-max 10000 etc.) */
-const RETENTION: RetentionPolicy = {
-  completedMs: 3_600_000,
-  completedMax: 10_000,
-  deadMs: 7 * 86_400_000,
-  deadMax: 100_000,
-  cancelledMs: 86_400_000,
-};
-
-/** the one place that constructs an Engine: memory-only journal, no timer */
+/** an engine with the broker's default settings: memory-only journal, no timer */
 export function makeEngine(): Engine {
-  return new Engine({ config: CONFIG, retention: RETENTION, journal: { append() {} }, clock: { now: () => Date.now() }, random: Math.random });
+  const defaults = new Settings();
+  return new Engine({
+    config: engineConfig(defaults),
+    retention: retentionPolicy(defaults),
+    journal: { append() {} },
+    clock: { now: () => Date.now() },
+    random: Math.random,
+  });
 }
 
 export interface EngineBenchResult {

@@ -1,10 +1,10 @@
-import { parsePriorityWeights, Settings } from '../config/settings';
+import { Settings } from '../config/settings';
 import type { CommandContext, SecurityLog, ServerControl } from './context/command-context';
 import { CronScheduler } from './cron/cron-scheduler';
 import { dispatch } from './commands/dispatcher';
 import { DeadlineTimer, monotonicClock } from './deadline-timer';
-import { Engine, EngineConfig } from './engine/engine';
-import { RetentionPolicy } from './engine/job-store';
+import { Engine } from './engine/engine';
+import { engineConfig, retentionPolicy } from './engine-settings';
 import { HttpServer, startHttp } from './http/http-server';
 import type { Logger } from './log';
 import { BrokerMetrics } from './metrics/broker-metrics';
@@ -15,29 +15,6 @@ import { RespListener } from './net/listener';
 import { PersistenceSlot } from './persistence-slot';
 import type { Persistence } from './persistence/types';
 import type { GateState } from './rules/request-gate';
-
-function engineConfig(s: Settings): EngineConfig {
-  return {
-    defaultRetries: s.int('default-retries'),
-    defaultBackoff: s.int('default-backoff'),
-    defaultBackoffMax: s.int('default-backoff-max'),
-    backoffJitter: s.get('backoff-jitter') as number,
-    defaultLease: s.int('default-lease'),
-    defaultMaxlen: s.int('default-maxlen'),
-    requeueOnDisconnect: s.bool('requeue-on-disconnect'),
-    priorityWeights: parsePriorityWeights(s.str('priority-weights')),
-  };
-}
-
-function retentionPolicy(s: Settings): RetentionPolicy {
-  return {
-    completedMs: s.int('completed-retention'),
-    completedMax: s.int('completed-max'),
-    deadMs: s.int('dead-retention'),
-    deadMax: s.int('dead-max'),
-    cancelledMs: s.int('cancelled-retention'),
-  };
-}
 
 /**
  * The composition root of a running broker: builds the engine, its timer,

@@ -269,3 +269,40 @@ describe('hardening: many queues', function () {
     expect(fullInfo).to.include('queue_bad\\x0dname\\x0a:');
   });
 });
+
+describe('hardening: slow HTTP clients', function () {
+  this.timeout(20000);
+  let broker: BrokerProcess;
+
+  before(async () => {
+    broker = await startBroker({ 'http-header-timeout': '500', 'http-request-timeout': '1000' }, { http: true });
+  });
+  after(async () => {
+    await broker.cleanup();
+  });
+
+  it('connections holding unfinished headers or bodies are answered 408 and closed after the timeouts', async () => {
+    const started = Date.now();
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => {
+        return new Promise<{ got: string; ms: number }>((resolve) => {
+          let got = '';
+          const s = net.connect(broker.httpPort, '127.0.0.1', () => {
+            if (i % 2 === 0)
+              s.write('POST /v1/queues/q/jobs HTTP/1.1\r\nHost: x\r\n'); // headers never end
+            else s.write('POST /v1/queues/q/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 11000000\r\n\r\n{"payload":"');
+          });
+          s.on('data', (d) => (got += d.toString()));
+          s.on('close', () => resolve({ got, ms: Date.now() - started }));
+          s.on('error', () => {});
+        });
+      }),
+    );
+    for (const o of outcomes) {
+      expect(o.got).to.match(/^HTTP\/1\.1 408/);
+      expect(o.ms).to.be.below(10_000);
+    }
+    const res = await fetch(`http://127.0.0.1:${broker.httpPort}/health`);
+    expect(res.status).to.equal(200);
+  });
+});

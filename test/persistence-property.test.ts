@@ -3,12 +3,12 @@ import fc from 'fast-check';
 import * as fs from 'fs';
 import * as path from 'path';
 import { applyRecord } from '../server/engine/apply-record';
-import { RecoveryError, openPersistence } from '../server/persistence';
+import { RecoveryError } from '../server/persistence';
 import { listDataDir, segmentName, snapshotName, MANIFEST } from '../server/persistence/data-files';
 import { DiskPersistence } from '../server/persistence/disk-persistence';
 import { decodeRecord, walkFrames } from '../server/persistence/record-codec';
 import { tmpDir } from './helpers/persistence-fs';
-import { dumpStore, fakeClock, JournalSlot, newEngine, runWorkload } from './helpers/persistence-workload';
+import { dumpStore, newEngine, openDir, runWorkload } from './helpers/persistence-workload';
 
 /**
  * Property tests of start-up loading (fast-check): random truncation and
@@ -23,21 +23,8 @@ type Dump = ReturnType<typeof dumpStore>;
 const TIME_LIMIT_MS = 4000;
 
 async function open(dir: string): Promise<{ p: DiskPersistence; dump: Dump }> {
-  const clock = fakeClock();
-  const journal = new JournalSlot();
-  const engine = newEngine(clock, journal);
-  const { persistence } = await openPersistence(engine.store, {
-    dir,
-    appendfsync: () => 'always',
-    segmentSize: () => 64 * 1024 * 1024,
-    snapshotLogSize: () => 0,
-    snapshotSlice: () => 2000,
-    repair: false,
-    log: () => {},
-    retryMs: 20,
-  });
-  journal.target = persistence;
-  return { p: persistence, dump: dumpStore(engine.store) };
+  const { p, engine } = await openDir(dir);
+  return { p, dump: dumpStore(engine.store) };
 }
 
 function copyDir(from: string): string {
@@ -100,21 +87,9 @@ describe('persistence: loading damaged files (fast-check properties)', function 
     const dir = tmpDir();
     dirs.push(dir);
     {
-      const clock = fakeClock();
-      const journal = new JournalSlot();
-      const engine = newEngine(clock, journal);
-      const { persistence } = await openPersistence(engine.store, {
-        dir,
-        appendfsync: () => 'always',
-        segmentSize: () => 64 * 1024 * 1024,
-        snapshotLogSize: () => 0,
-        snapshotSlice: () => 2000,
-        repair: false,
-        log: () => {},
-      });
-      journal.target = persistence;
+      const { engine, clock, p } = await openDir(dir);
       runWorkload(engine, clock, 120, 77);
-      await persistence.close();
+      await p.close();
     }
     const seg = segmentName(1);
     const bytes = fs.readFileSync(path.join(dir, seg));
@@ -173,24 +148,12 @@ describe('persistence: loading damaged files (fast-check properties)', function 
     dirs.push(dir);
     let final: Dump;
     {
-      const clock = fakeClock();
-      const journal = new JournalSlot();
-      const engine = newEngine(clock, journal);
-      const { persistence } = await openPersistence(engine.store, {
-        dir,
-        appendfsync: () => 'always',
-        segmentSize: () => 64 * 1024 * 1024,
-        snapshotLogSize: () => 0,
-        snapshotSlice: () => 2000,
-        repair: false,
-        log: () => {},
-      });
-      journal.target = persistence;
+      const { engine, clock, p } = await openDir(dir);
       runWorkload(engine, clock, 150, 78);
-      await persistence.save();
+      await p.save();
       runWorkload(engine, clock, 60, 79);
       final = dumpStore(engine.store);
-      await persistence.close();
+      await p.close();
     }
     const snap = snapshotName(listDataDir(dir).snapshots[0]);
     await fc.assert(

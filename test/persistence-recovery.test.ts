@@ -1,54 +1,14 @@
 import { expect } from 'chai';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Engine } from '../server/engine/engine';
 import { JobState } from '../server/engine/job';
 import { LogRecord } from '../server/engine/records';
-import { RecoveryError, openPersistence } from '../server/persistence';
-import { DiskPersistence } from '../server/persistence/disk-persistence';
-import { FsOps } from '../server/persistence/fs-ops';
+import { RecoveryError } from '../server/persistence';
 import { MANIFEST, listDataDir, segmentName, snapshotName } from '../server/persistence/data-files';
 import { readManifest } from '../server/persistence/manifest';
 import { encodeRecord } from '../server/persistence/record-codec';
-import { RecoveryReport } from '../server/persistence/recovery';
 import { TestFs, sleep, tick, tmpDir, until } from './helpers/persistence-fs';
-import { dumpStore, fakeClock, JournalSlot, newEngine, runWorkload } from './helpers/persistence-workload';
-
-interface Opened {
-  engine: Engine;
-  clock: ReturnType<typeof fakeClock>;
-  p: DiskPersistence;
-  report: RecoveryReport;
-  logs: string[];
-}
-
-interface OpenOpts {
-  repair?: boolean;
-  fs?: FsOps;
-  slice?: number;
-  segmentSize?: number;
-  snapshotLogSize?: number;
-}
-
-async function openDir(dir: string, o: OpenOpts = {}): Promise<Opened> {
-  const clock = fakeClock();
-  const journal = new JournalSlot();
-  const engine = newEngine(clock, journal);
-  const logs: string[] = [];
-  const { persistence, report } = await openPersistence(engine.store, {
-    dir,
-    appendfsync: () => 'always',
-    segmentSize: () => o.segmentSize ?? 64 * 1024 * 1024,
-    snapshotLogSize: () => o.snapshotLogSize ?? 0,
-    snapshotSlice: () => o.slice ?? 2000,
-    repair: o.repair ?? false,
-    log: (level, msg) => logs.push(`${level}: ${msg}`),
-    fs: o.fs,
-    retryMs: 20,
-  });
-  journal.target = persistence;
-  return { engine, clock, p: persistence, report, logs };
-}
+import { dumpStore, openDir, OpenOpts, runWorkload } from './helpers/persistence-workload';
 
 async function loadFails(dir: string, o: OpenOpts = {}): Promise<RecoveryError> {
   try {

@@ -104,10 +104,6 @@ export interface HttpDeps {
 
 const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="resq"' };
 
-/** a client must send its request headers within this time, and the whole request within REQUEST_TIMEOUT_MS */
-const HEADERS_TIMEOUT_MS = 10_000;
-const REQUEST_TIMEOUT_MS = 30_000;
-
 /**
  * A state-changing request must say it is JSON: a web page on another
  * origin cannot send that Content-Type without a CORS preflight, which this
@@ -146,13 +142,21 @@ export class HttpServer {
 
   constructor(private readonly d: HttpDeps) {
     this.durable = new DurableWaiter(() => d.position.durableLsn);
-    this.server = http.createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) => this.inOrder(req, res));
+    // a slow client (unfinished headers or body) is cut off after these timeouts; node checks them every
+    // connectionsCheckingInterval ms, so that runs at a fraction of the shorter one
+    const headersTimeout = d.settings.int('http-header-timeout');
+    const requestTimeout = Math.max(headersTimeout, d.settings.int('http-request-timeout'));
+    this.server = http.createServer(
+      { headersTimeout, requestTimeout, connectionsCheckingInterval: Math.max(50, Math.min(headersTimeout, 1000) / 2) },
+      (req, res) => this.inOrder(req, res),
+    );
     this.server.maxConnections = d.settings.int('max-clients');
     d.settings.onChange((name) => {
       if (name === 'max-clients') this.server.maxConnections = d.settings.int('max-clients');
     });
-    this.server.on('clientError', (_e, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    this.server.on('clientError', (e: NodeJS.ErrnoException, socket) => {
+      const status = e.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
       else socket.destroy();
     });
     this.ops = [

@@ -3,6 +3,9 @@ import { Job, JobState } from '../../server/engine/job';
 import { JobStore, RetentionPolicy } from '../../server/engine/job-store';
 import { EngineError } from '../../server/engine/engine-errors';
 import { LogRecord } from '../../server/engine/records';
+import { openPersistence, RecoveryReport } from '../../server/persistence';
+import { DiskPersistence } from '../../server/persistence/disk-persistence';
+import { FsOps } from '../../server/persistence/fs-ops';
 
 export const CONFIG: EngineConfig = {
   defaultRetries: 2,
@@ -179,4 +182,41 @@ export function dumpStore(store: JobStore) {
   for (const j of store.jobs.values()) if (j.heapIndex >= 0) inHeap++;
   const crons = [...store.crons.values()].map((c) => ({ ...c })).sort((a, b) => (a.name < b.name ? -1 : 1));
   return { jobs: store.jobs.size, heap: store.heap.size, inHeap, nextSeq: store.nextSeq, queues, crons };
+}
+
+export interface Opened {
+  engine: Engine;
+  clock: ReturnType<typeof fakeClock>;
+  p: DiskPersistence;
+  report: RecoveryReport;
+  logs: string[];
+}
+
+export interface OpenOpts {
+  repair?: boolean;
+  fs?: FsOps;
+  slice?: number;
+  segmentSize?: number;
+  snapshotLogSize?: number;
+}
+
+/** an engine on a fake clock over the data directory `dir`, loaded and journaling to its log */
+export async function openDir(dir: string, o: OpenOpts = {}): Promise<Opened> {
+  const clock = fakeClock();
+  const journal = new JournalSlot();
+  const engine = newEngine(clock, journal);
+  const logs: string[] = [];
+  const { persistence, report } = await openPersistence(engine.store, {
+    dir,
+    appendfsync: () => 'always',
+    segmentSize: () => o.segmentSize ?? 64 * 1024 * 1024,
+    snapshotLogSize: () => o.snapshotLogSize ?? 0,
+    snapshotSlice: () => o.slice ?? 2000,
+    repair: o.repair ?? false,
+    log: (level, msg) => logs.push(`${level}: ${msg}`),
+    fs: o.fs,
+    retryMs: 20,
+  });
+  journal.target = persistence;
+  return { engine, clock, p: persistence, report, logs };
 }
