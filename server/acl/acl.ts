@@ -31,6 +31,10 @@ const shown = (s: string) => s.slice(0, 128);
 
 const NONE: ReadonlySet<string> = new Set();
 
+/** stands in for an unknown user in authenticate(): one impossible password hash, not nopass */
+const NOBODY = new AclUser('');
+NOBODY.passwords.add('0'.repeat(64));
+
 /**
  * The users (Redis ACL model) and the ACL LOG. The request gate reads it
  * through AccessControl; ACL commands, AUTH and HTTP authentication change
@@ -80,7 +84,9 @@ export class Acl implements AccessControl {
   /** the user, if it exists, is on and the password matches (nopass: any); a failure is logged in ACL LOG */
   authenticate(name: string, password: string, who: Requester): AclUser | undefined {
     const u = this.users.get(name);
-    const ok = u !== undefined && u.passwordOk(password) && u.enabled;
+    // an unknown user costs the same hash and compare as a known one: timing does not tell which names exist
+    const matched = (u ?? NOBODY).passwordOk(password);
+    const ok = u !== undefined && matched && u.enabled;
     if (ok) return u;
     const { context, clientInfo } = this.hooks.describe(who);
     this.log.add({ reason: 'auth', object: 'AUTH', username: shown(name), context, clientInfo });
