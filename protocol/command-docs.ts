@@ -1,4 +1,5 @@
-import { COMMAND_SPECS, CommandSpec } from './command-specs';
+import { ACL_CATEGORIES, AclCategory } from './acl-categories';
+import { COMMAND_SPECS, CommandSpec, LEAF_SPECS } from './command-specs';
 
 const GROUP_TITLES: Record<string, string> = {
   job: 'Job commands',
@@ -28,4 +29,14 @@ export function renderCommandReference(): string {
     out.push('');
   }
   return out.join('\n');
+}
+
+/** The category table of docs/acl.md: each ACL category with its commands, from the specs. */
+export function renderAclCategories(): string {
+  const out = ['| category | meaning | commands |', '|---|---|---|'];
+  for (const [cat, meaning] of Object.entries(ACL_CATEGORIES)) {
+    const names = LEAF_SPECS.filter((s) => s.categories.includes(cat as AclCategory)).map((s) => s.name.replace('|', ' ').toUpperCase());
+    out.push(`| \`@${cat}\` | ${meaning} | ${names.join(', ')} |`);
+  }
+  return out.join('\n') + '\n';
 }

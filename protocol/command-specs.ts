@@ -3,6 +3,7 @@
  * arity errors, COMMAND / COMMAND DOCS, the auth and loading gates, and
  * docs/protocol.md. Handlers never re-check what the spec already says.
  */
+import { AclCategory } from './acl-categories';
 
 export type CommandFlag =
   | 'write' // changes job state: appended to the log, refused with MISCONF when the log cannot be written
@@ -28,6 +29,25 @@ export interface CommandSpec<N extends string = string> {
   /** position of the first "key" (queue name or job id) for COMMAND; 0 = none */
   firstKey: number;
   subcommands?: readonly CommandSpec[];
+  /** ACL categories: the ones the flags and group imply plus the ACCESS entry's (filled once, below) */
+  readonly categories: readonly AclCategory[];
+  /** the argument naming the queue the request touches, for ACL queue patterns; null = none (filled from ACCESS) */
+  readonly key: KeyArg | null;
+}
+
+/**
+ * Which argument of a request names the queue it touches, so the request
+ * gate can check it against the user's queue patterns.
+ */
+export interface KeyArg {
+  /** index in the request words (0 is the command name); for an HTTP route, index in its path parameters */
+  readonly at: number;
+  /**
+   * queue: the word is a queue name. job: a job id, whose queue the gate
+   * looks up. job-or-queue: a queue when the next word is ALL (REQUEUE queue
+   * ALL), a job id otherwise.
+   */
+  readonly is: 'queue' | 'job' | 'job-or-queue';
 }
 
 function spec<const N extends string>(
@@ -39,7 +59,7 @@ function spec<const N extends string>(
   summary: string,
   firstKey = 1,
 ): CommandSpec<N> & { subcommands?: undefined } {
-  return { name, arity, flags, group, syntax, summary, firstKey };
+  return { name, arity, flags, group, syntax, summary, firstKey, categories: [], key: null };
 }
 
 /** a command with subcommands: the container has no handler, each subcommand has one (HELP included) */
@@ -51,7 +71,7 @@ function container<const N extends string, const S extends readonly CommandSpec[
   subcommands: S,
 ): CommandSpec<N> & { subcommands: S } {
   const words = subcommands.map((c) => c.name.slice(name.length + 1).toUpperCase()).join('|');
-  return { name, arity: -2, flags, group, syntax: `${words} ...`, summary, firstKey: 0, subcommands };
+  return { name, arity: -2, flags, group, syntax: `${words} ...`, summary, firstKey: 0, subcommands, categories: [], key: null };
 }
 
 function sub<const P extends string, const S extends string>(
@@ -63,7 +83,7 @@ function sub<const P extends string, const S extends string>(
   syntax: string,
   summary: string,
 ): CommandSpec<`${P}|${S}`> {
-  return { name: `${parent}|${name}`, arity, flags, group, syntax, summary, firstKey: 0 };
+  return { name: `${parent}|${name}`, arity, flags, group, syntax, summary, firstKey: 0, categories: [], key: null };
 }
 
 /** the HELP subcommand every container has, as in Redis */
@@ -168,6 +188,19 @@ export const COMMAND_SPECS = [
     ),
     help('config', 'server'),
   ]),
+  container('acl', ['admin', 'loading'], 'server', 'Users and their permissions (Redis ACL model; see docs/acl.md).', [
+    sub('acl', 'setuser', -3, ['admin', 'loading'], 'server', 'username [rule ...]', 'Creates a user or applies rules to it (all or none).'),
+    sub('acl', 'deluser', -3, ['admin', 'loading'], 'server', 'username [username ...]', 'Deletes users and closes their connections; replies the count.'),
+    sub('acl', 'getuser', 3, ['admin', 'loading'], 'server', 'username', "A user's flags, password hashes, commands and queue patterns, or nil."),
+    sub('acl', 'list', 2, ['admin', 'loading'], 'server', '', 'Every user as an ACL file line.'),
+    sub('acl', 'users', 2, ['admin', 'loading'], 'server', '', 'Every user name.'),
+    sub('acl', 'whoami', 2, ['fast', 'loading'], 'server', '', 'The user of this connection.'),
+    sub('acl', 'cat', -2, ['loading'], 'server', '[category]', 'The categories, or the commands of one.'),
+    sub('acl', 'log', -2, ['admin', 'loading'], 'server', '[count | RESET]', 'Recent denials and failed logins, newest first.'),
+    sub('acl', 'save', 2, ['admin', 'loading'], 'server', '', 'Writes the users to the aclfile (atomically).'),
+    sub('acl', 'load', 2, ['admin', 'loading'], 'server', '', 'Replaces every user by the aclfile, all or nothing.'),
+    help('acl', 'server'),
+  ]),
   spec('dbsize', 1, ['readonly', 'fast'], 'server', '', 'Number of jobs stored.', 0),
   spec('save', 1, ['admin'], 'server', '', 'Takes a snapshot now (blocking).', 0),
   spec('bgsave', -1, ['admin'], 'server', '[SCHEDULE]', 'Takes a snapshot in the background.', 0),
@@ -195,11 +228,75 @@ type LeafName<T> = T extends { subcommands: readonly (infer S)[] } ? (S extends 
 /** every name a handler exists for: commands without subcommands, and each subcommand ("client|list") */
 export type HandlerName = LeafName<(typeof COMMAND_SPECS)[number]>;
 
+/** ACL facts a command's flags and group do not imply: more categories, and the argument naming its queue */
+interface Access {
+  categories?: readonly AclCategory[];
+  key?: KeyArg;
+}
+
+const queueAt = (at: number): KeyArg => ({ at, is: 'queue' });
+const JOB: KeyArg = { at: 1, is: 'job' };
+const QUEUE = queueAt(1);
+/** what client libraries send on connect (ioredis: CLIENT SETNAME / SETINFO): producers and workers need them */
+const HOUSEKEEPING: Access = { categories: ['produce', 'consume'] };
+
+const ACCESS: { readonly [K in HandlerName]?: Access } = {
+  enqueue: { key: QUEUE, categories: ['produce'] },
+  claim: { key: QUEUE, categories: ['consume'] },
+  ack: { key: JOB, categories: ['consume'] },
+  nack: { key: JOB, categories: ['consume'] },
+  touch: { key: JOB, categories: ['consume'] },
+  status: { key: JOB, categories: ['produce', 'consume'] },
+  cancel: { key: JOB, categories: ['produce'] },
+  waitjob: { key: JOB, categories: ['produce'] },
+  qstats: { key: QUEUE },
+  qlen: { key: QUEUE, categories: ['produce'] },
+  peek: { key: QUEUE },
+  pause: { key: QUEUE },
+  resume: { key: QUEUE },
+  dlq: { key: QUEUE },
+  requeue: { key: { at: 1, is: 'job-or-queue' } },
+  purge: { key: QUEUE, categories: ['dangerous'] },
+  qconfig: { key: QUEUE },
+  qdel: { key: QUEUE, categories: ['dangerous'] },
+  'cron|set': { key: queueAt(4) },
+  ping: HOUSEKEEPING,
+  select: HOUSEKEEPING,
+  'client|setname': HOUSEKEEPING,
+  'client|setinfo': HOUSEKEEPING,
+  'client|getname': HOUSEKEEPING,
+  'client|id': HOUSEKEEPING,
+  command: { categories: ['connection'] },
+  info: { categories: ['dangerous'] },
+};
+
+/** Redis derives most categories from flags; resq also from the group */
+function categoriesOf(s: CommandSpec, access: Access | undefined): AclCategory[] {
+  const out = new Set<AclCategory>();
+  if (s.flags.includes('write')) out.add('write');
+  if (s.flags.includes('readonly')) out.add('read');
+  if (s.flags.includes('admin')) out.add('admin').add('dangerous');
+  if (s.flags.includes('blocking')) out.add('blocking');
+  out.add(s.flags.includes('fast') ? 'fast' : 'slow');
+  const byGroup = { job: 'jobs', queue: 'queues', cron: 'cron', connection: 'connection', server: undefined } as const;
+  const g = byGroup[s.group];
+  if (g) out.add(g);
+  for (const c of access?.categories ?? []) out.add(c);
+  return [...out];
+}
+
 const BY_NAME = new Map<string, CommandSpec>();
 for (const s of COMMAND_SPECS as readonly CommandSpec[]) {
   BY_NAME.set(s.name, s);
   for (const c of s.subcommands ?? []) BY_NAME.set(c.name, c);
 }
+for (const s of BY_NAME.values()) {
+  const access = ACCESS[s.name as HandlerName];
+  Object.assign(s, { categories: categoriesOf(s, access), key: access?.key ?? null });
+}
+
+/** every spec that has a handler: commands without subcommands and each subcommand */
+export const LEAF_SPECS: readonly CommandSpec[] = [...BY_NAME.values()].filter((s) => !s.subcommands);
 
 /** name is compared case-insensitively; subcommands are looked up as "parent|sub" */
 export function findCommand(name: string): CommandSpec | undefined {

@@ -1,4 +1,6 @@
 import { Settings } from '../config/settings';
+import { Acl } from './acl/acl';
+import { clientLine } from './commands/connection-commands';
 import type { CommandContext, SecurityLog, ServerControl } from './context/command-context';
 import { CronScheduler } from './cron/cron-scheduler';
 import { dispatch } from './commands/dispatcher';
@@ -11,10 +13,11 @@ import { BrokerMetrics } from './metrics/broker-metrics';
 import { CommandStats } from './metrics/command-stats';
 import { Slowlog } from './metrics/slowlog';
 import { BurstLog } from './net/error-burst';
+import { ClientConnection } from './net/client-connection';
 import { RespListener } from './net/listener';
 import { PersistenceSlot } from './persistence-slot';
 import type { Persistence } from './persistence/types';
-import type { GateState } from './rules/request-gate';
+import type { GateState, Requester } from './rules/request-gate';
 
 /**
  * The composition root of a running broker: builds the engine, its timer,
@@ -32,6 +35,7 @@ export class Broker implements CommandContext, ServerControl {
   readonly gate: GateState;
   readonly server: ServerControl = this;
   readonly security: SecurityLog;
+  readonly acl: Acl;
   http: HttpServer | null = null;
   private loading = true;
   private readonly timer: DeadlineTimer;
@@ -49,6 +53,13 @@ export class Broker implements CommandContext, ServerControl {
         () => settings.int('slowlog-max-len'),
       ),
     );
+    this.acl = new Acl({
+      aclfile: () => settings.str('aclfile'),
+      requirepass: () => settings.str('requirepass'),
+      logMaxLen: () => settings.int('acllog-max-len'),
+      describe: (who) => this.describeRequester(who),
+      warn: (m) => log('warn', m),
+    });
     this.gate = this.gateState();
     const authFailures = new BurstLog((line) => log('warn', line), 'authentication failure(s)');
     this.security = {
@@ -74,9 +85,11 @@ export class Broker implements CommandContext, ServerControl {
       position: this.persistence,
       closed: (conn) => this.engine.releaseOwner(conn.id),
       counters: this.stats,
+      authRequired: () => this.gate.authRequired,
     });
     this.persistence.onDurable((lsn) => this.releaseReplies(lsn));
     settings.onChange((name) => {
+      if (name === 'requirepass') this.acl.requirepassChanged();
       this.engine.reconfigure(engineConfig(settings), retentionPolicy(settings));
       if (name.startsWith('max-') || name === 'requirepass') this.clients.refreshLimits();
     });
@@ -86,8 +99,11 @@ export class Broker implements CommandContext, ServerControl {
   private gateState(): GateState {
     const loading = () => this.loading;
     const log = this.persistence;
-    const settings = this.settings;
+    const acl = this.acl;
+    const jobs = { queueOf: (id: string) => this.engine.status(id)?.queue };
     return {
+      acl,
+      jobs,
       get loading() {
         return loading();
       },
@@ -98,9 +114,16 @@ export class Broker implements CommandContext, ServerControl {
         return log.lastError;
       },
       get authRequired() {
-        return settings.str('requirepass') !== '';
+        return acl.openDefault === undefined;
       },
     };
+  }
+
+  /** ACL LOG's context and client-info: a RESP connection's CLIENT LIST line, or an HTTP request's peer */
+  private describeRequester(who: Requester): { context: string; clientInfo: string } {
+    if (who instanceof ClientConnection) return { context: 'toplevel', clientInfo: clientLine(this, who) };
+    const addr = (who as { addr?: string }).addr ?? '';
+    return { context: 'http', clientInfo: `addr=${addr} user=${who.user}` };
   }
 
   get port(): number {
@@ -125,6 +148,7 @@ export class Broker implements CommandContext, ServerControl {
       this.http = await startHttp({
         api: this,
         gate: this.gate,
+        auth: this.acl,
         metrics: this.metrics,
         position: this.persistence,
         settings: this.settings,

@@ -1,5 +1,6 @@
 import * as path from 'path';
 import { ConfigError, helpText, loadSettings } from '../config/settings';
+import { AclFileError } from './acl/acl';
 import { Broker } from './broker';
 import { HttpListenError } from './http/http-server';
 import { createLogger } from './log';
@@ -41,6 +42,12 @@ export async function main(argv: string[]): Promise<void> {
   if (lock.tookOverFrom !== null) log('info', `took over ${lock.file} left by pid ${lock.tookOverFrom}, which is no longer running`);
 
   const broker = new Broker(settings, log);
+  try {
+    broker.acl.loadAtStartup();
+  } catch (e) {
+    if (e instanceof AclFileError) fail(e.message);
+    throw e;
+  }
   try {
     await broker.listen();
   } catch (e) {

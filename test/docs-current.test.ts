@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as fs from 'fs';
 import * as path from 'path';
 import { renderConfigDoc } from '../config/config-docs';
-import { spliceCommandTable } from '../scripts/gen-docs';
+import { spliceAclCategories, spliceCommandTable } from '../scripts/gen-docs';
 import { COMMAND_SPECS } from '../protocol/command-specs';
 import { HANDLERS } from '../server/commands/dispatcher';
 
@@ -16,6 +16,11 @@ describe('generated docs and the command table', () => {
   it('the command table in docs/protocol.md matches protocol/command-specs.ts', () => {
     const doc = fs.readFileSync(path.join(root, 'docs/protocol.md'), 'utf8');
     expect(doc).to.equal(spliceCommandTable(doc));
+  });
+
+  it('the ACL category table in docs/acl.md matches the command specs', () => {
+    const doc = fs.readFileSync(path.join(root, 'docs/acl.md'), 'utf8');
+    expect(doc).to.equal(spliceAclCategories(doc));
   });
 
   it('every command spec has a handler, and every handler a spec', () => {

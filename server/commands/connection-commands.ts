@@ -1,7 +1,6 @@
 import { EngineError } from '../engine/engine-errors';
 import { ClientConnection } from '../net/client-connection';
 import { argError, parseInteger } from '../rules/args';
-import { passwordMatches } from '../rules/password';
 import { Handler, HandlerGroup } from './handler';
 import type { CommandContext } from '../context/command-context';
 import { SERVER_VERSION } from '../version';
@@ -32,10 +31,10 @@ const MAX_DELAY_MS = 2000;
  * connection, so guessing costs time. The caller writes nothing more.
  */
 function authenticate(ctx: CommandContext, c: ClientConnection, user: string, pass: string): boolean {
-  const required = ctx.settings.str('requirepass');
-  if (required === '' || (user === 'default' && passwordMatches(pass, required))) {
+  const u = ctx.acl.authenticate(user, pass, c);
+  if (u) {
     failures.delete(c);
-    c.setAuthed(true);
+    c.setAuthed(true, u.name);
     return true;
   }
   const n = (failures.get(c) ?? 0) + 1;
@@ -76,7 +75,7 @@ const hello: Handler = (ctx, c, args) => {
       throw argError(`syntax error in HELLO option '${args[i]}'`);
     }
   }
-  if (!c.authed)
+  if (!c.authed && ctx.gate.authRequired)
     throw new EngineError(
       'NOAUTH',
       'HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
@@ -103,7 +102,7 @@ const hello: Handler = (ctx, c, args) => {
 
 const auth: Handler = (ctx, c, args) => {
   if (args.length > 3) throw argError('syntax error');
-  if (ctx.settings.str('requirepass') === '') {
+  if (args.length === 2 && ctx.acl.get('default')?.nopass) {
     throw argError('AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
   }
   const [user, pass] = args.length === 3 ? [args[1], args[2]] : ['default', args[1]];
@@ -118,7 +117,7 @@ const select: Handler = (_ctx, c, args) => {
 const reset: Handler = (ctx, c) => {
   c.writer.resp = 2;
   c.name = null;
-  c.setAuthed(ctx.settings.str('requirepass') === '');
+  c.setAuthed(!ctx.gate.authRequired); // back to the default user, as in Redis
   c.writer.simple('RESET');
 };
 
@@ -133,7 +132,7 @@ export function clientLine(ctx: CommandContext, c: ClientConnection): string {
     `id=${c.id} addr=${c.addr} laddr=${c.socket.localAddress}:${c.socket.localPort} name=${c.name ?? ''} ` +
     `age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastActivity) / 1000)} ` +
     `flags=${c.isBlocked ? 'b' : 'N'} db=0 sub=0 psub=0 multi=-1 qbuf=${c.queryBytes} obl=0 oll=0 omem=${c.outputBytes} ` +
-    `tot-cmds=${c.commands} cmd=${c.lastCommand.toLowerCase()} user=default lib-name=${c.libName} lib-ver=${c.libVer} resp=${c.writer.resp}`
+    `tot-cmds=${c.commands} cmd=${c.lastCommand.toLowerCase()} user=${c.authed ? c.user : 'default'} lib-name=${c.libName} lib-ver=${c.libVer} resp=${c.writer.resp}`
   );
 }
 

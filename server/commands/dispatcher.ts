@@ -3,6 +3,7 @@ import type { CommandContext } from '../context/command-context';
 import { EngineError } from '../engine/engine-errors';
 import type { ClientConnection } from '../net/client-connection';
 import { gateRefusal, Requirement } from '../rules/request-gate';
+import { ACL_HANDLERS } from './acl-commands';
 import { CONNECTION_HANDLERS } from './connection-commands';
 import { CRON_HANDLERS } from './cron-commands';
 import { Handler } from './handler';
@@ -21,6 +22,7 @@ export const HANDLERS: { readonly [K in HandlerName]: Handler } = {
   ...CRON_HANDLERS,
   ...SLOWLOG_HANDLERS,
   ...HELP_HANDLERS,
+  ...ACL_HANDLERS,
 };
 
 interface Route {
@@ -37,6 +39,7 @@ for (const top of COMMAND_SPECS as readonly CommandSpec[]) {
       noauth: spec.flags.includes('noauth'),
       loading: spec.flags.includes('loading'),
       write: spec.flags.includes('write'),
+      key: spec.key,
     };
     ROUTES.set(spec, { handler: HANDLERS[spec.name as HandlerName], need });
   }
@@ -88,7 +91,7 @@ export function dispatch(ctx: CommandContext, conn: ClientConnection, args: stri
   }
   const route = ROUTES.get(spec)!;
   const stat = stats.of(spec.name);
-  const refusal = gateRefusal(ctx.gate, conn, route.need);
+  const refusal = gateRefusal(ctx.gate, conn, route.need, args);
   if (refusal) {
     conn.writer.error(refusal.wire);
     stat.rejected++;

@@ -26,4 +26,5 @@ export const HELP_HANDLERS = {
   'client|help': helpFor('client'),
   'config|help': helpFor('config'),
   'slowlog|help': helpFor('slowlog'),
+  'acl|help': helpFor('acl'),
 } satisfies HandlerGroup;

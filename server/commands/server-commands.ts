@@ -17,7 +17,8 @@ function writeCommandInfo(w: ReplyWriter, s: CommandSpec): void {
   w.int(s.firstKey);
   w.int(s.firstKey);
   w.int(s.firstKey > 0 ? 1 : 0);
-  w.setHeader(0); // ACL categories
+  w.setHeader(s.categories.length); // ACL categories
+  for (const c of s.categories) w.simple(`@${c}`);
   w.setHeader(0); // tips
   w.arrayHeader(0); // key specs
   const subs = s.subcommands ?? [];

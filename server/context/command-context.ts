@@ -1,4 +1,5 @@
 import type { Settings } from '../../config/settings';
+import type { Acl } from '../acl/acl';
 import type { Engine } from '../engine/engine';
 import type { Logger } from '../log';
 import type { CommandStats } from '../metrics/command-stats';
@@ -56,5 +57,7 @@ export interface CommandContext {
   readonly clients: ClientRegistry;
   readonly server: ServerControl;
   readonly security: SecurityLog;
+  /** users and permissions (ACL commands, AUTH); the gate reads them through gate.acl */
+  readonly acl: Acl;
   readonly log: Logger;
 }

@@ -174,22 +174,26 @@ function jobAction(key: string, run: (engine: Engine, id: Bytes) => 0 | 1) {
   };
 }
 
+/** the path parameter naming the queue, or the job whose queue the gate looks up (ACL queue patterns) */
+const QUEUE_PARAM = { at: 0, is: 'queue' } as const;
+const JOB_PARAM = { at: 0, is: 'job' } as const;
+
 export const API_ROUTES: readonly ApiRoute[] = [
-  { method: 'POST', path: '/v1/queues/{queue}/jobs', need: { command: 'enqueue', write: true }, body: true, handle: enqueue },
+  { method: 'POST', path: '/v1/queues/{queue}/jobs', need: { command: 'enqueue', write: true, key: QUEUE_PARAM }, body: true, handle: enqueue },
   { method: 'GET', path: '/v1/queues', need: { command: 'queues' }, body: false, handle: queues },
-  { method: 'GET', path: '/v1/queues/{queue}', need: { command: 'qstats' }, body: false, handle: qstats },
-  { method: 'GET', path: '/v1/jobs/{id}', need: { command: 'status' }, body: false, handle: status },
+  { method: 'GET', path: '/v1/queues/{queue}', need: { command: 'qstats', key: QUEUE_PARAM }, body: false, handle: qstats },
+  { method: 'GET', path: '/v1/jobs/{id}', need: { command: 'status', key: JOB_PARAM }, body: false, handle: status },
   {
     method: 'POST',
     path: '/v1/jobs/{id}/cancel',
-    need: { command: 'cancel', write: true },
+    need: { command: 'cancel', write: true, key: JOB_PARAM },
     body: false,
     handle: jobAction('cancelled', (engine, id) => engine.cancel(id)),
   },
   {
     method: 'POST',
     path: '/v1/jobs/{id}/requeue',
-    need: { command: 'requeue', write: true },
+    need: { command: 'requeue', write: true, key: JOB_PARAM },
     body: false,
     handle: jobAction('requeued', (engine, id) => engine.requeue(id)),
   },

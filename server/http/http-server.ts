@@ -4,7 +4,6 @@ import type { Settings } from '../../config/settings';
 import { EngineError } from '../engine/engine-errors';
 import { Bytes } from '../engine/job';
 import type { Logger } from '../log';
-import { passwordMatches } from '../rules/password';
 import { gateRefusal, GateState, Requester } from '../rules/request-gate';
 import { API_ROUTES, ApiContext, ApiReply, ApiRoute } from './api-routes';
 import { decodeSegment } from './bytes';
@@ -94,6 +93,8 @@ export interface HttpDeps {
   api: ApiContext;
   /** the request gate's view of the server (the same one RESP dispatch uses) */
   gate: GateState;
+  /** checks credentials against the ACL users (a failure goes to ACL LOG) */
+  auth: { authenticate(user: string, password: string, who: Requester): { readonly name: string } | undefined };
   /** /metrics text, and a counter of HTTP requests */
   metrics: { text(): Promise<string>; readonly contentType: string; httpRequest(route: string, method: string, status: number): void };
   /** log positions: responses wait until their records are durable */
@@ -102,7 +103,15 @@ export interface HttpDeps {
   log: Logger;
 }
 
-const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="resq"' };
+const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="resq", Basic realm="resq"' };
+
+/** an HTTP request as the gate and ACL LOG see it */
+interface HttpRequester extends Requester {
+  readonly addr: string;
+}
+
+/** /metrics with metrics-auth yes: whoever may run INFO (the same server facts) */
+const METRICS_NEED = { command: 'info', loading: true } as const;
 
 /**
  * A state-changing request must say it is JSON: a web page on another
@@ -160,7 +169,7 @@ export class HttpServer {
       else socket.destroy();
     });
     this.ops = [
-      { path: '/metrics', handle: (_req, res) => this.serveMetrics(res) },
+      { path: '/metrics', handle: (req, res) => this.serveMetrics(req, res) },
       { path: '/health', handle: (_req, res) => sendJson(res, 200, { status: 'ok' }) },
       { path: '/ready', handle: (_req, res) => this.serveReady(res) },
     ];
@@ -283,7 +292,7 @@ export class HttpServer {
       discardRest(req);
       throw new HttpError('MEDIA', 'POST requests need Content-Type: application/json (a cross-site form or text/plain request is refused)');
     }
-    const refusal = gateRefusal(d.gate, this.requester(req), m.route.need);
+    const refusal = gateRefusal(d.gate, this.requester(req), m.route.need, m.params);
     if (refusal) {
       if (m.route.body) discardRest(req);
       throw refusal;
@@ -299,19 +308,29 @@ export class HttpServer {
     sendJson(res, reply.status, reply.body, reply.headers);
   }
 
-  /** who sends this request: authenticated by a Bearer token equal to requirepass; a wrong one is refused at once */
-  private requester(req: http.IncomingMessage): Requester {
-    const required = this.d.settings.str('requirepass');
+  /**
+   * Who sends this request: `Authorization: Basic base64(user:password)` for
+   * any ACL user, `Bearer <password>` for the default user; without the
+   * header, the default user if it needs no password. Wrong credentials are
+   * refused at once (WRONGPASS, in ACL LOG).
+   */
+  private requester(req: http.IncomingMessage): HttpRequester {
+    const addr = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
     const header = req.headers.authorization;
-    const m = header ? /^Bearer +(.+)$/i.exec(header) : null;
-    if (!m) return { authed: required === '' };
-    if (required !== '' && !passwordMatches(m[1], required)) throw new EngineError('WRONGPASS', 'invalid password.');
-    return { authed: true };
+    if (!header) return { authed: false, user: 'default', addr };
+    const [user, password] = credentials(header);
+    const u = this.d.auth.authenticate(user, password, { authed: false, user, addr } as HttpRequester);
+    if (!u) throw new EngineError('WRONGPASS', 'invalid username-password pair or user is disabled.');
+    return { authed: true, user: u.name, addr };
   }
 
   // ---- operations ---------------------------------------------------------
 
-  private async serveMetrics(res: http.ServerResponse): Promise<void> {
+  private async serveMetrics(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (this.d.settings.bool('metrics-auth')) {
+      const refusal = gateRefusal(this.d.gate, this.requester(req), METRICS_NEED);
+      if (refusal) throw refusal;
+    }
     const text = await this.d.metrics.text();
     res.writeHead(200, { 'Content-Type': this.d.metrics.contentType, 'Content-Length': Buffer.byteLength(text) });
     res.end(text);
@@ -327,6 +346,17 @@ export class HttpServer {
     if (reason === null) sendJson(res, 200, { status: 'ok' });
     else sendJson(res, 503, { status: 'unavailable', reason });
   }
+}
+
+/** [user, password] of an Authorization header: Basic (bytes as latin1, as RESP passwords arrive) or Bearer (the default user) */
+function credentials(header: string): [string, string] {
+  const bearer = /^Bearer +(.+)$/i.exec(header);
+  if (bearer) return ['default', bearer[1]];
+  const basic = /^Basic +([A-Za-z0-9+/]+=*) *$/i.exec(header);
+  const decoded = basic ? Buffer.from(basic[1], 'base64').toString('latin1') : '';
+  const colon = decoded.indexOf(':');
+  if (colon < 0) throw new EngineError('WRONGPASS', 'Authorization must be Basic base64(user:password) or Bearer <password>');
+  return [decoded.slice(0, colon), decoded.slice(colon + 1)];
 }
 
 /** the HTTP listener could not start: the broker refuses to start (the message names the port) */

@@ -29,6 +29,10 @@ function redact(args: string[]): string[] {
     }
     return out;
   }
+  if (cmd === 'acl' && args[1]?.toLowerCase() === 'setuser') {
+    // clear-text password rules (>pass, <pass); #hash rules are no secret
+    return args.map((a, i) => (i > 2 && (a[0] === '>' || a[0] === '<') ? '(redacted)' : a));
+  }
   if (cmd === 'config' && args[1]?.toLowerCase() === 'set') {
     const out = args.slice();
     for (let i = 2; i + 1 < out.length; i += 2) if (out[i].toLowerCase() === 'requirepass') out[i + 1] = '(redacted)';

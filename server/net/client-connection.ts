@@ -45,6 +45,8 @@ export class ClientConnection {
   libName = '';
   libVer = '';
   authed: boolean;
+  /** the ACL user this connection authenticated as (acts as "default" until it does) */
+  user = 'default';
   lastActivity = Date.now();
   lastCommand = '';
   commands = 0;
@@ -98,8 +100,9 @@ export class ClientConnection {
     return this.parser.bufferedBytes;
   }
 
-  setAuthed(authed: boolean): void {
+  setAuthed(authed: boolean, user = 'default'): void {
     this.authed = authed;
+    this.user = user;
     this.parser.setLimits(this.host.parserLimits(authed));
   }
 

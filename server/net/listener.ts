@@ -15,6 +15,8 @@ export interface ListenerDeps {
   position: LogPosition;
   /** a connection closed (its claimed jobs are released) */
   closed(conn: ClientConnection): void;
+  /** a new connection must authenticate before its commands run (the default user has a password or is off) */
+  authRequired(): boolean;
   /** counters for INFO stats and /metrics */
   counters: { connectionsReceived: number; rejectedConnections: number };
 }
@@ -81,7 +83,7 @@ export class RespListener implements ConnectionHost {
       return;
     }
     const id = this.nextClientId++;
-    this.clients.set(id, new ClientConnection(id, socket, this, this.deps.settings.str('requirepass') !== ''));
+    this.clients.set(id, new ClientConnection(id, socket, this, this.deps.authRequired()));
   }
 
   private closeIdleClients(): void {
@@ -122,7 +124,7 @@ export class RespListener implements ConnectionHost {
 
   parserLimits(authed: boolean): ParserLimits {
     const s = this.deps.settings;
-    const tight = !authed && s.str('requirepass') !== '';
+    const tight = !authed && this.deps.authRequired();
     return {
       maxArgs: tight ? s.int('max-args-unauth') : s.int('max-args'),
       maxBulk: tight ? s.int('max-bulk-unauth') : s.int('max-bulk'),
