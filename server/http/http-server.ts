@@ -1,4 +1,5 @@
 import * as http from 'http';
+import * as https from 'https';
 import type { AddressInfo, Socket } from 'net';
 import type { Settings } from '../../config/settings';
 import { EngineError } from '../engine/engine-errors';
@@ -6,6 +7,7 @@ import { Bytes } from '../engine/job';
 import type { Logger } from '../log';
 import { passwordMatches } from '../rules/password';
 import { gateRefusal, GateState, Requester } from '../rules/request-gate';
+import type { TlsSource } from '../tls/tls-credentials';
 import { API_ROUTES, ApiContext, ApiReply, ApiRoute } from './api-routes';
 import { decodeSegment } from './bytes';
 import { DurableWaiter } from './durable-waiter';
@@ -100,6 +102,8 @@ export interface HttpDeps {
   position: { readonly lastLsn: number; readonly durableLsn: number; readonly writable: boolean; readonly lastError: string | null };
   settings: Settings;
   log: Logger;
+  /** serve HTTPS with these credentials (tls-http yes); null: plain HTTP */
+  tls?: TlsSource | null;
 }
 
 const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="resq"' };
@@ -138,7 +142,7 @@ function isJson(req: http.IncomingMessage): boolean {
 export class HttpServer {
   readonly durable: DurableWaiter;
   port = 0;
-  private readonly server: http.Server;
+  private readonly server: http.Server | https.Server;
   private closing = false;
   private readonly ops: OpsRoute[];
   /** the last request of each connection still being handled */
@@ -146,7 +150,16 @@ export class HttpServer {
 
   constructor(private readonly d: HttpDeps) {
     this.durable = new DurableWaiter(() => d.position.durableLsn);
-    this.server = http.createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) => this.inOrder(req, res));
+    const options = { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS };
+    const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => this.inOrder(req, res);
+    if (d.tls) {
+      const server = https.createServer({ ...options, ...d.tls.serverOptions() }, onRequest);
+      d.tls.attach(server); // follows certificate reloads
+      server.on('tlsClientError', (e, socket) => d.log('debug', `https: TLS handshake with ${socket.remoteAddress} failed: ${e.message.trim()}`));
+      this.server = server;
+    } else {
+      this.server = http.createServer(options, onRequest);
+    }
     this.server.maxConnections = d.settings.int('max-clients');
     d.settings.onChange((name) => {
       if (name === 'max-clients') this.server.maxConnections = d.settings.int('max-clients');
@@ -352,6 +365,6 @@ export async function startHttp(d: HttpDeps): Promise<HttpServer | null> {
       err.code === 'EADDRINUSE' ? `http-port ${port} is already in use` : `cannot listen on ${host}:${port} (http-port): ${err.message}`,
     );
   }
-  d.log('info', `http listening on ${host}:${server.port} (/metrics, /health, /ready, /v1)`, { httpBind: host, httpPort: server.port });
+  d.log('info', `${d.tls ? 'https' : 'http'} listening on ${host}:${server.port} (/metrics, /health, /ready, /v1)`, { httpBind: host, httpPort: server.port });
   return server;
 }
