@@ -14,7 +14,7 @@ import { BurstLog } from './net/error-burst';
 import { RespListener } from './net/listener';
 import { PersistenceSlot } from './persistence-slot';
 import type { Persistence } from './persistence/types';
-import { exposureWarning } from './rules/protected-mode';
+import { exposureWarning, protectionOf } from './rules/protected-mode';
 import type { GateState } from './rules/request-gate';
 import { TlsCredentials, TlsError, tlsWanted } from './tls/tls-credentials';
 
@@ -167,8 +167,10 @@ export class Broker implements CommandContext, ServerControl {
       this.clients.stopAccepting('server is not starting');
       throw e;
     }
-    const exposed = exposureWarning(this.clients.protection());
-    if (exposed !== null) this.log('warn', exposed);
+    for (const bind of this.http ? (['bind', 'http-bind'] as const) : (['bind'] as const)) {
+      const exposed = exposureWarning(protectionOf(s, bind));
+      if (exposed !== null) this.log('warn', exposed);
+    }
     return this.port;
   }
 

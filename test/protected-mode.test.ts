@@ -7,7 +7,7 @@ import { Clients, cmd, waitFor } from './helpers/util';
 
 describe('protected mode', function () {
   describe('the rule', function () {
-    const exposed = { protectedMode: true, passwordSet: false, bind: '0.0.0.0' };
+    const exposed = { protectedMode: true, passwordSet: false, bind: '0.0.0.0', bindSetting: 'bind' as const };
 
     it('knows loopback addresses, IPv4, IPv6 and IPv4-mapped', () => {
       for (const a of ['127.0.0.1', '127.1.2.3', '::1', '::ffff:127.0.0.1']) expect(isLoopbackAddress(a), a).to.equal(true);
@@ -64,6 +64,16 @@ describe('protected mode', function () {
         );
       });
 
+    /** an HTTP GET from inside the namespace (node's fetch): "status body" */
+    const httpFromNamespace = (pathname: string): Promise<string> =>
+      new Promise((resolve) => {
+        const script = `fetch(process.argv[1]).then(async (r) => console.log(r.status, await r.text()), (e) => console.log('error', e.message))`;
+        const url = `http://${hostAddr}:${broker.httpPort}${pathname}`;
+        execFile('ip', ['netns', 'exec', ns, process.execPath, '-e', script, url], { timeout: 10_000 }, (_err, stdout, stderr) =>
+          resolve(`${stdout}${stderr}`.trim()),
+        );
+      });
+
     before(async function () {
       if (spawnSync('ip', ['-V']).status !== 0) {
         console.log('      (skipped: no ip command; apt-get install -y iproute2)');
@@ -84,13 +94,17 @@ describe('protected mode', function () {
         this.skip();
       }
       pki = makeTestPki();
-      broker = await startBroker({
-        bind: '0.0.0.0',
-        'tls-port': '-1',
-        'tls-cert-file': pki.serverCert,
-        'tls-key-file': pki.serverKey,
-        'tls-auth-clients': 'no',
-      });
+      broker = await startBroker(
+        {
+          bind: '0.0.0.0',
+          'http-bind': '0.0.0.0',
+          'tls-port': '-1',
+          'tls-cert-file': pki.serverCert,
+          'tls-key-file': pki.serverKey,
+          'tls-auth-clients': 'no',
+        },
+        { http: true },
+      );
     });
 
     after(async () => {
@@ -103,7 +117,8 @@ describe('protected mode', function () {
     });
 
     it('warns at start-up that it binds a non-loopback address without a password', () => {
-      expect(broker.output()).to.match(/bind 0\.0\.0\.0 is not a loopback address and no password is set: protected mode is on/);
+      expect(broker.output()).to.match(/"bind 0\.0\.0\.0 is not a loopback address and no password is set: protected mode is on/);
+      expect(broker.output()).to.match(/"http-bind 0\.0\.0\.0 is not a loopback address and no password is set: protected mode is on/);
     });
 
     it('denies a client from another address with the explanation, and serves loopback', async () => {
@@ -119,12 +134,24 @@ describe('protected mode', function () {
       expect(out).to.match(/DENIED resq is running in protected mode/);
     });
 
+    it('denies the HTTP /v1 API to the other address (403 DENIED) but serves /health, and serves /v1 on loopback', async () => {
+      const denied = await httpFromNamespace('/v1/queues');
+      expect(denied).to.match(/^403 /);
+      const body = JSON.parse(denied.slice(4)) as { error: { code: string; message: string } };
+      expect(body.error.code).to.equal('DENIED');
+      expect(body.error.message).to.match(/^resq is running in protected mode .*--http-bind 127\.0\.0\.1/);
+      expect(await httpFromNamespace('/health')).to.equal('200 {"status":"ok"}');
+      const local = await fetch(`http://127.0.0.1:${broker.httpPort}/v1/queues`);
+      expect(local.status).to.equal(200);
+    });
+
     it('serves the other address once a password is set (clients AUTH), and denies it again when it is cleared', async () => {
       const admin = clients.make();
       expect(await cmd(admin, 'CONFIG', 'SET', 'requirepass', 's3cret')).to.equal('OK');
       try {
         expect(await fromNamespace('-p', String(broker.port), '-a', 's3cret', '--no-auth-warning', 'PING')).to.equal('PONG');
         expect(await fromNamespace('-p', String(broker.port), 'PING')).to.match(/NOAUTH/);
+        expect(await httpFromNamespace('/v1/queues')).to.match(/^401 /);
       } finally {
         await cmd(admin, 'AUTH', 's3cret');
         await cmd(admin, 'CONFIG', 'SET', 'requirepass', '');
@@ -137,6 +164,7 @@ describe('protected mode', function () {
       expect(await cmd(admin, 'CONFIG', 'SET', 'protected-mode', 'no')).to.equal('OK');
       try {
         expect(await fromNamespace('-p', String(broker.port), 'PING')).to.equal('PONG');
+        expect(await httpFromNamespace('/v1/queues')).to.match(/^200 /);
       } finally {
         await cmd(admin, 'CONFIG', 'SET', 'protected-mode', 'yes');
       }

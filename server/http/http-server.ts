@@ -6,6 +6,7 @@ import { EngineError } from '../engine/engine-errors';
 import { Bytes } from '../engine/job';
 import type { Logger } from '../log';
 import { passwordMatches } from '../rules/password';
+import { protectedModeRefusal, protectionOf } from '../rules/protected-mode';
 import { gateRefusal, GateState, Requester } from '../rules/request-gate';
 import type { TlsSource } from '../tls/tls-credentials';
 import { API_ROUTES, ApiContext, ApiReply, ApiRoute } from './api-routes';
@@ -292,6 +293,11 @@ export class HttpServer {
       discardRest(req);
       throw new HttpError('MEDIA', 'POST requests need Content-Type: application/json (a cross-site form or text/plain request is refused)');
     }
+    const denied = this.protectedModeRefusal(req);
+    if (denied) {
+      if (m.route.body) discardRest(req);
+      throw denied;
+    }
     const refusal = gateRefusal(d.gate, this.requester(req), m.route.need);
     if (refusal) {
       if (m.route.body) discardRest(req);
@@ -306,6 +312,17 @@ export class HttpServer {
       await this.durable.wait(d.position.lastLsn);
     }
     sendJson(res, reply.status, reply.body, reply.headers);
+  }
+
+  /**
+   * Protected mode, as on the RESP port, for the /v1 API (the one that
+   * reaches jobs): with no password and a non-loopback http-bind, only
+   * loopback clients are served. /health, /ready and /metrics stay open to
+   * probes and scrapers, as they are with a password.
+   */
+  private protectedModeRefusal(req: http.IncomingMessage): HttpError | null {
+    const text = protectedModeRefusal(protectionOf(this.d.settings, 'http-bind'), req.socket.remoteAddress);
+    return text === null ? null : new HttpError('DENIED', text.replace(/^DENIED /, ''));
   }
 
   /** who sends this request: authenticated by a Bearer token equal to requirepass; a wrong one is refused at once */

@@ -3,7 +3,7 @@ import * as tls from 'tls';
 import type { Settings } from '../../config/settings';
 import type { ParserLimits } from '../../protocol/request-parser';
 import type { Logger } from '../log';
-import { protectedModeRefusal, ProtectionView } from '../rules/protected-mode';
+import { protectedModeRefusal, protectionOf } from '../rules/protected-mode';
 import type { TlsSource } from '../tls/tls-credentials';
 import { ClientConnection, ConnectionHost } from './client-connection';
 import { BurstLog } from './error-burst';
@@ -129,7 +129,7 @@ export class RespListener implements ConnectionHost {
       socket.end(`-ERR ${this.refusing ?? 'max number of clients reached'}\r\n`);
       return;
     }
-    const denied = protectedModeRefusal(this.protection(), socket.remoteAddress);
+    const denied = protectedModeRefusal(protectionOf(this.deps.settings, 'bind'), socket.remoteAddress);
     if (denied !== null) {
       socket.on('error', () => {});
       socket.end(`-${denied}\r\n`);
@@ -141,12 +141,6 @@ export class RespListener implements ConnectionHost {
     }
     const id = this.nextClientId++;
     this.clients.set(id, new ClientConnection(id, socket, this, this.deps.settings.str('requirepass') !== ''));
-  }
-
-  /** what protected mode depends on, as the settings are now */
-  protection(): ProtectionView {
-    const s = this.deps.settings;
-    return { protectedMode: s.bool('protected-mode'), passwordSet: s.str('requirepass') !== '', bind: s.str('bind') };
   }
 
   private closeIdleClients(): void {

@@ -6,6 +6,8 @@
  * asks on each accepted connection, so CONFIG SET takes effect at once.
  */
 
+import type { Settings } from '../../config/settings';
+
 /** what protected mode depends on */
 export interface ProtectionView {
   protectedMode: boolean;
@@ -13,6 +15,13 @@ export interface ProtectionView {
   passwordSet: boolean;
   /** the address the listener binds to */
   bind: string;
+  /** the setting that names it: bind (RESP) or http-bind (HTTP) */
+  bindSetting: 'bind' | 'http-bind';
+}
+
+/** the view of a listener's settings: RESP (`bind`) or HTTP (`http-bind`); read live, so CONFIG SET counts at once */
+export function protectionOf(s: Settings, bindSetting: 'bind' | 'http-bind'): ProtectionView {
+  return { protectedMode: s.bool('protected-mode'), passwordSet: s.str('requirepass') !== '', bind: s.str(bindSetting), bindSetting };
 }
 
 /** 127.0.0.0/8, ::1, and IPv4 loopback written as IPv6 (::ffff:127.x.x.x) */
@@ -40,7 +49,7 @@ export function protectedModeRefusal(v: ProtectionView, remoteAddress: string | 
     `and it listens on ${v.bind}, which is not a loopback address. In this mode only clients on the loopback ` +
     `interface are served. To serve clients from other hosts, do ONE of these: ` +
     `1) set a password: from the broker's host, CONFIG SET requirepass <password> (clients then AUTH); ` +
-    `2) listen on loopback only: restart with --bind 127.0.0.1 (and reach it through an SSH tunnel or a proxy); ` +
+    `2) listen on loopback only: restart with --${v.bindSetting} 127.0.0.1 (and reach it through an SSH tunnel or a proxy); ` +
     `3) if this network is trusted, turn protection off: from the broker's host, CONFIG SET protected-mode no, ` +
     `or restart with --protected-mode no. MAKE SURE the broker is not reachable from the internet if you do so.`
   );
@@ -50,8 +59,8 @@ export function protectedModeRefusal(v: ProtectionView, remoteAddress: string | 
 export function exposureWarning(v: ProtectionView): string | null {
   if (!v.passwordSet && !isLoopbackBind(v.bind)) {
     return v.protectedMode
-      ? `bind ${v.bind} is not a loopback address and no password is set: protected mode is on, so only loopback clients are served (others get -DENIED); set requirepass to serve them`
-      : `bind ${v.bind} is not a loopback address, no password is set and protected mode is off: anyone who can reach this port can use the broker`;
+      ? `${v.bindSetting} ${v.bind} is not a loopback address and no password is set: protected mode is on, so only loopback clients are served (others get DENIED); set requirepass to serve them`
+      : `${v.bindSetting} ${v.bind} is not a loopback address, no password is set and protected mode is off: anyone who can reach this port can use the broker`;
   }
   return null;
 }
