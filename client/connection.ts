@@ -4,8 +4,17 @@
  */
 import Redis, { RedisOptions } from 'ioredis';
 
-/** Where the broker is: a `redis://` / `rediss://` URL, ioredis options, or an ioredis instance. */
-export type ConnectionLike = string | RedisOptions | Redis;
+/**
+ * A URL with ioredis options beside it, e.g. a `rediss://` URL and the TLS
+ * options to verify the broker with:
+ * `{ url: 'rediss://broker:7380', tls: { ca, cert, key } }`.
+ */
+export interface UrlConnection extends RedisOptions {
+  url: string;
+}
+
+/** Where the broker is: a `redis://` / `rediss://` URL, ioredis options, a URL with options, or an ioredis instance. */
+export type ConnectionLike = string | RedisOptions | UrlConnection | Redis;
 
 export const DEFAULT_URL = 'redis://127.0.0.1:7377';
 
@@ -26,6 +35,11 @@ export function openConnection(connection: ConnectionLike | undefined, override:
   const c = connection ?? defaultConnection();
   if (isRedis(c)) return c.duplicate(override);
   if (typeof c === 'string') return new Redis(c, override);
+  if ('url' in c && typeof c.url === 'string') {
+    const { url, ...options } = c;
+    // what the URL says (host, port, password, rediss: = TLS) comes first, then the options
+    return new Redis(url, { ...options, ...override });
+  }
   return new Redis({ ...c, ...override });
 }
 

@@ -32,6 +32,6 @@ export {
   toResqError,
 } from './errors';
 export { DEFAULT_URL } from './connection';
-export type { ConnectionLike } from './connection';
+export type { ConnectionLike, UrlConnection } from './connection';
 export { FINAL_STATES } from './types';
 export type { Priority, JobState, EnqueueOptions, EnqueueItem, JobStatus, QueueStats, PeekedJob, DeadJob, PurgeTarget } from './types';

@@ -61,6 +61,38 @@ export const SETTINGS: readonly SettingSpec[] = [
     'File of ACL users (Redis format), loaded at start-up, written by ACL SAVE, reread by ACL LOAD. Empty = users from ACL SETUSER live until the broker stops.',
   ),
   int('acllog-max-len', 128, 0, 1_000_000, true, 'Entries kept in ACL LOG (denied commands and queues, failed logins).'),
+  str('requirepass', '', true, 'Password for AUTH (empty = no password).', true),
+  bool(
+    'protected-mode',
+    true,
+    true,
+    'With no password set and bind not a loopback address, refuse clients that are not on loopback (-DENIED) instead of serving the network unauthenticated.',
+  ),
+  // TLS (docs: README "Security")
+  int(
+    'tls-port',
+    0,
+    -1,
+    65535,
+    false,
+    'Port of the TLS RESP listener, on the bind address beside the plain port (0 = off; -1 = any free port). The bound port is printed when ready (tls-port=T).',
+  ),
+  str('tls-cert-file', '', true, 'Server certificate (PEM; may hold the chain) for tls-port and tls-http. CONFIG SET reloads it.'),
+  str('tls-key-file', '', true, 'Private key (PEM, unencrypted) of tls-cert-file. CONFIG SET reloads it.'),
+  str(
+    'tls-ca-cert-file',
+    '',
+    true,
+    'CA certificates (PEM) client certificates must be signed by; needed unless tls-auth-clients is no. CONFIG SET reloads it.',
+  ),
+  oneOf(
+    'tls-auth-clients',
+    'yes',
+    ['yes', 'no', 'optional'],
+    true,
+    'Client certificates on TLS connections: yes = required (signed by tls-ca-cert-file), optional = checked when sent, no = not asked for. Applies to new connections.',
+  ),
+  bool('tls-http', false, false, 'Serve the HTTP listener as HTTPS, with the TLS certificate and client-certificate rule of tls-port.'),
   // limits
   int('max-payload', 8 * MiB, 1, 512 * MiB, true, 'Largest payload ENQUEUE accepts; larger gets -TOOBIG.'),
   int('max-args', 1024 * 1024, 1, 16 * 1024 * 1024, true, 'Most elements in one request.'),

@@ -54,10 +54,19 @@ export function formatSettingValue(spec: SettingSpec, value: SettingValue): stri
 
 type Listener = (name: string, value: SettingValue) => void;
 
+/**
+ * Runs before a runtime change is applied, with the values the change would
+ * produce (`next`) and the names it changes; throwing ConfigError refuses the
+ * whole change. For checks that need more than one value or the outside
+ * world, e.g. that a new TLS certificate loads and matches its key.
+ */
+export type SettingsCheck = (next: (name: string) => SettingValue, changed: ReadonlySet<string>) => void;
+
 /** The live settings of one broker. Values are typed; CONFIG SET goes through set(). */
 export class Settings {
   private readonly values = new Map<string, SettingValue>();
   private readonly listeners: Listener[] = [];
+  private readonly checks: SettingsCheck[] = [];
 
   constructor(
     overrides: Map<string, SettingValue> = new Map(),
@@ -92,13 +101,31 @@ export class Settings {
 
   /** Runtime change (CONFIG SET). */
   setFromText(name: string, text: string, source = 'CONFIG SET'): void {
-    const { spec, value } = this.validate(name, text, source);
-    this.values.set(spec.name, value);
-    for (const l of this.listeners) l(spec.name, value);
+    this.setManyFromText([[name, text]], source);
+  }
+
+  /**
+   * Runtime change of several settings at once (CONFIG SET a x b y): each is
+   * validated, the checks see them together (a new certificate with its new
+   * key), then all are applied; a refusal (ConfigError) changes nothing.
+   */
+  setManyFromText(pairs: ReadonlyArray<readonly [string, string]>, source = 'CONFIG SET'): void {
+    const parsed = pairs.map(([name, text]) => this.validate(name, text, source));
+    const next = new Map(this.values);
+    for (const { spec, value } of parsed) next.set(spec.name, value);
+    const changed = new Set(parsed.map((p) => p.spec.name));
+    for (const check of this.checks) check((name) => next.get(name) as SettingValue, changed);
+    for (const { spec, value } of parsed) this.values.set(spec.name, value);
+    for (const { spec, value } of parsed) for (const l of this.listeners) l(spec.name, value);
   }
 
   onChange(listener: Listener): void {
     this.listeners.push(listener);
+  }
+
+  /** adds a check every runtime change must pass (see SettingsCheck) */
+  addCheck(check: SettingsCheck): void {
+    this.checks.push(check);
   }
 }
 

@@ -17,7 +17,9 @@ import { ClientConnection } from './net/client-connection';
 import { RespListener } from './net/listener';
 import { PersistenceSlot } from './persistence-slot';
 import type { Persistence } from './persistence/types';
+import { exposureWarning, protectionOf } from './rules/protected-mode';
 import type { GateState, Requester } from './rules/request-gate';
+import { TlsCredentials, TlsError, tlsWanted } from './tls/tls-credentials';
 
 /**
  * The composition root of a running broker: builds the engine, its timer,
@@ -141,24 +143,52 @@ export class Broker implements CommandContext, ServerControl {
     this.cron.start();
   }
 
-  /** RESP first, then HTTP (http-port 0 = off); if HTTP cannot listen, the broker does not start */
+  /**
+   * RESP first, then TLS RESP (tls-port 0 = off), then HTTP (http-port 0 =
+   * off); if TLS files do not load (TlsError) or a listener cannot bind, the
+   * broker does not start.
+   */
   async listen(): Promise<number> {
-    await this.clients.listen(this.settings.int('port'), this.settings.str('bind'));
+    const s = this.settings;
+    const tls = tlsWanted(s) ? new TlsCredentials(s, this.log) : null; // files are checked before anything listens
+    await this.clients.listen(s.int('port'), s.str('bind'));
     try {
+      if (tls && s.int('tls-port') !== 0) await this.listenTls(tls);
       this.http = await startHttp({
         api: this,
         gate: this.gate,
         auth: this.acl,
         metrics: this.metrics,
         position: this.persistence,
-        settings: this.settings,
+        settings: s,
         log: this.log,
+        tls: s.bool('tls-http') ? tls : null,
       });
     } catch (e) {
       this.clients.stopAccepting('server is not starting');
       throw e;
     }
+    for (const bind of this.http ? (['bind', 'http-bind'] as const) : (['bind'] as const)) {
+      const exposed = exposureWarning(protectionOf(s, bind));
+      if (exposed !== null) this.log('warn', exposed);
+    }
     return this.port;
+  }
+
+  private async listenTls(tls: TlsCredentials): Promise<void> {
+    const s = this.settings;
+    const port = s.int('tls-port');
+    try {
+      await this.clients.listenTls(port === -1 ? 0 : port, s.str('bind'), tls);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new TlsError(
+        err.code === 'EADDRINUSE' ? `tls-port ${port} is already in use` : `cannot listen on ${s.str('bind')}:${port} (tls-port): ${err.message}`,
+      );
+    }
+    this.log('info', `TLS listening on ${s.str('bind')}:${this.clients.tlsPort} (client certificates: ${s.str('tls-auth-clients')})`, {
+      tlsPort: this.clients.tlsPort,
+    });
   }
 
   private releaseReplies(lsn: number): void {

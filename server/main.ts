@@ -4,6 +4,7 @@ import { AclFileError } from './acl/acl';
 import { Broker } from './broker';
 import { HttpListenError } from './http/http-server';
 import { createLogger } from './log';
+import { TlsError } from './tls/tls-credentials';
 import { DataDirError, DirLock, ensureDataDir, lockDataDir, openPersistence } from './persistence';
 
 function fail(message: string): never {
@@ -53,6 +54,7 @@ export async function main(argv: string[]): Promise<void> {
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err instanceof HttpListenError) fail(err.message);
+    if (err instanceof TlsError) fail(`TLS: ${err.message}`);
     fail(
       err.code === 'EADDRINUSE'
         ? `port ${settings.int('port')} is already in use`
@@ -78,5 +80,7 @@ export async function main(argv: string[]): Promise<void> {
   } catch (e) {
     fail(`cannot load ${dir}: ${(e as Error).message}`);
   }
-  process.stdout.write(`resq ready pid=${process.pid} bind=${settings.str('bind')} port=${broker.port} http-port=${broker.http?.port ?? 0} dir=${dir}\n`);
+  process.stdout.write(
+    `resq ready pid=${process.pid} bind=${settings.str('bind')} port=${broker.port} http-port=${broker.http?.port ?? 0} tls-port=${broker.clients.tlsPort} dir=${dir}\n`,
+  );
 }

@@ -124,9 +124,10 @@ const configGet: Handler = (ctx, c, args) => {
 const configSet: Handler = (ctx, c, args) => {
   if ((args.length - 2) % 2 !== 0) throw argError("wrong number of arguments for 'config|set' command");
   try {
-    // validate all first, so a bad pair changes nothing
-    for (let i = 2; i < args.length; i += 2) ctx.settings.validate(args[i], args[i + 1]);
-    for (let i = 2; i < args.length; i += 2) ctx.settings.setFromText(args[i], args[i + 1]);
+    // all pairs are validated and checked together, so a bad pair changes nothing
+    const pairs: Array<[string, string]> = [];
+    for (let i = 2; i < args.length; i += 2) pairs.push([args[i], args[i + 1]]);
+    ctx.settings.setManyFromText(pairs);
   } catch (e) {
     if (e instanceof ConfigError) throw argError(e.message);
     throw e;

@@ -1,7 +1,7 @@
 import { EngineError, EngineErrorCode } from '../engine/engine-errors';
 
 /** Error codes of the HTTP API: the RESP codes, plus NOTFOUND / METHOD / MEDIA for routing. */
-export type HttpErrorCode = EngineErrorCode | 'NOTFOUND' | 'METHOD' | 'MEDIA';
+export type HttpErrorCode = EngineErrorCode | 'NOTFOUND' | 'METHOD' | 'MEDIA' | 'DENIED';
 
 /**
  * HTTP status per error code. The code and message in the JSON body are the
@@ -12,6 +12,7 @@ const STATUS: Record<HttpErrorCode, number> = {
   NOTFOUND: 404, // no such endpoint
   METHOD: 405,
   MEDIA: 415, // a POST that is not application/json
+  DENIED: 403, // protected mode: /v1 from another host with no password set
   NOJOB: 404,
   STATE: 409, // the job is not in a state the request applies to
   STALE: 409,

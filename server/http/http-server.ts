@@ -1,10 +1,13 @@
 import * as http from 'http';
+import * as https from 'https';
 import type { AddressInfo, Socket } from 'net';
 import type { Settings } from '../../config/settings';
 import { EngineError } from '../engine/engine-errors';
 import { Bytes } from '../engine/job';
 import type { Logger } from '../log';
+import { protectedModeRefusal, protectionOf } from '../rules/protected-mode';
 import { gateRefusal, GateState, Requester } from '../rules/request-gate';
+import type { TlsSource } from '../tls/tls-credentials';
 import { API_ROUTES, ApiContext, ApiReply, ApiRoute } from './api-routes';
 import { decodeSegment } from './bytes';
 import { DurableWaiter } from './durable-waiter';
@@ -101,6 +104,8 @@ export interface HttpDeps {
   position: { readonly lastLsn: number; readonly durableLsn: number; readonly writable: boolean; readonly lastError: string | null };
   settings: Settings;
   log: Logger;
+  /** serve HTTPS with these credentials (tls-http yes); null: plain HTTP */
+  tls?: TlsSource | null;
 }
 
 const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="resq", Basic realm="resq"' };
@@ -143,7 +148,7 @@ function isJson(req: http.IncomingMessage): boolean {
 export class HttpServer {
   readonly durable: DurableWaiter;
   port = 0;
-  private readonly server: http.Server;
+  private readonly server: http.Server | https.Server;
   private closing = false;
   private readonly ops: OpsRoute[];
   /** the last request of each connection still being handled */
@@ -155,10 +160,16 @@ export class HttpServer {
     // connectionsCheckingInterval ms, so that runs at a fraction of the shorter one
     const headersTimeout = d.settings.int('http-header-timeout');
     const requestTimeout = Math.max(headersTimeout, d.settings.int('http-request-timeout'));
-    this.server = http.createServer(
-      { headersTimeout, requestTimeout, connectionsCheckingInterval: Math.max(50, Math.min(headersTimeout, 1000) / 2) },
-      (req, res) => this.inOrder(req, res),
-    );
+    const options = { headersTimeout, requestTimeout, connectionsCheckingInterval: Math.max(50, Math.min(headersTimeout, 1000) / 2) };
+    const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => this.inOrder(req, res);
+    if (d.tls) {
+      const server = https.createServer({ ...options, ...d.tls.serverOptions() }, onRequest);
+      d.tls.attach(server); // follows certificate reloads
+      server.on('tlsClientError', (e, socket) => d.log('debug', `https: TLS handshake with ${socket.remoteAddress} failed: ${e.message.trim()}`));
+      this.server = server;
+    } else {
+      this.server = http.createServer(options, onRequest);
+    }
     this.server.maxConnections = d.settings.int('max-clients');
     d.settings.onChange((name) => {
       if (name === 'max-clients') this.server.maxConnections = d.settings.int('max-clients');
@@ -292,6 +303,11 @@ export class HttpServer {
       discardRest(req);
       throw new HttpError('MEDIA', 'POST requests need Content-Type: application/json (a cross-site form or text/plain request is refused)');
     }
+    const denied = this.protectedModeRefusal(req);
+    if (denied) {
+      if (m.route.body) discardRest(req);
+      throw denied;
+    }
     const refusal = gateRefusal(d.gate, this.requester(req), m.route.need, m.params);
     if (refusal) {
       if (m.route.body) discardRest(req);
@@ -306,6 +322,17 @@ export class HttpServer {
       await this.durable.wait(d.position.lastLsn);
     }
     sendJson(res, reply.status, reply.body, reply.headers);
+  }
+
+  /**
+   * Protected mode, as on the RESP port, for the /v1 API (the one that
+   * reaches jobs): with no password and a non-loopback http-bind, only
+   * loopback clients are served. /health, /ready and /metrics stay open to
+   * probes and scrapers, as they are with a password.
+   */
+  private protectedModeRefusal(req: http.IncomingMessage): HttpError | null {
+    const text = protectedModeRefusal(protectionOf(this.d.settings, 'http-bind'), req.socket.remoteAddress);
+    return text === null ? null : new HttpError('DENIED', text.replace(/^DENIED /, ''));
   }
 
   /**
@@ -386,6 +413,6 @@ export async function startHttp(d: HttpDeps): Promise<HttpServer | null> {
       err.code === 'EADDRINUSE' ? `http-port ${port} is already in use` : `cannot listen on ${host}:${port} (http-port): ${err.message}`,
     );
   }
-  d.log('info', `http listening on ${host}:${server.port} (/metrics, /health, /ready, /v1)`, { httpBind: host, httpPort: server.port });
+  d.log('info', `${d.tls ? 'https' : 'http'} listening on ${host}:${server.port} (/metrics, /health, /ready, /v1)`, { httpBind: host, httpPort: server.port });
   return server;
 }

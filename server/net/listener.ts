@@ -1,7 +1,10 @@
 import * as net from 'net';
+import * as tls from 'tls';
 import type { Settings } from '../../config/settings';
 import type { ParserLimits } from '../../protocol/request-parser';
 import type { Logger } from '../log';
+import { protectedModeRefusal, protectionOf } from '../rules/protected-mode';
+import type { TlsSource } from '../tls/tls-credentials';
 import { ClientConnection, ConnectionHost } from './client-connection';
 import { BurstLog } from './error-burst';
 
@@ -29,6 +32,17 @@ export interface LogPosition {
 }
 
 /**
+ * Why a TLS handshake failed, for the log. A client certificate that does
+ * not verify makes node drop the connection without an error of its own
+ * (the client "hangs up"), so its verification error is named instead.
+ */
+function handshakeFailure(e: Error, socket: tls.TLSSocket): string {
+  const peer = socket.remoteAddress === undefined ? '' : ` (${socket.remoteAddress}:${socket.remotePort})`;
+  const cert = socket.authorizationError;
+  return cert ? `client certificate did not verify: ${String(cert)}${peer}` : `${e.message.trim()}${peer}`;
+}
+
+/**
  * The RESP listener: accepts TCP connections (max-clients, refusal while
  * shutting down), keeps the registry of open connections, closes idle ones
  * (the `timeout` setting), and hands replies held for durability back to
@@ -38,37 +52,72 @@ export class RespListener implements ConnectionHost {
   private readonly clients = new Map<number, ClientConnection>();
   private readonly awaiting = new Set<ClientConnection>();
   private readonly protocolErrors: BurstLog;
-  private server: net.Server | null = null;
+  private readonly servers: net.Server[] = [];
   private idleTimer: NodeJS.Timeout | null = null;
   private nextClientId = 1;
   private refusing: string | null = null;
   port = 0;
+  /** the TLS port, 0 when TLS is off */
+  tlsPort = 0;
   private readonly warnings = new Map<string, BurstLog>();
 
   constructor(private readonly deps: ListenerDeps) {
     this.protocolErrors = new BurstLog((line) => deps.log('warn', `client error: ${line}`), 'protocol error(s)');
   }
 
-  listen(port: number, host: string): Promise<number> {
-    const server = net.createServer((socket) => this.accept(socket));
-    this.server = server;
+  async listen(port: number, host: string): Promise<number> {
+    this.port = await this.bind(
+      net.createServer((socket) => this.accept(socket)),
+      port,
+      host,
+    );
+    this.idleTimer = setInterval(() => this.closeIdleClients(), 1000);
+    this.idleTimer.unref();
+    return this.port;
+  }
+
+  /**
+   * The TLS port, beside the plain one: connections are served like plain
+   * ones once the handshake is done. Client certificates: `tls` says
+   * whether they are asked for and required (the handshake fails without
+   * one); when optional, a certificate that is sent must verify.
+   */
+  async listenTls(port: number, host: string, source: TlsSource): Promise<number> {
+    const server = tls.createServer(source.serverOptions(), (socket) => {
+      if (!this.clientCertAccepted(socket)) return;
+      this.accept(socket);
+    });
+    server.on('tlsClientError', (e, socket) => this.warn('tls', `TLS handshake failed: ${handshakeFailure(e, socket)}`));
+    source.attach(server);
+    this.tlsPort = await this.bind(server, port, host);
+    return this.tlsPort;
+  }
+
+  private bind(server: net.Server, port: number, host: string): Promise<number> {
+    this.servers.push(server);
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {
         server.off('error', reject);
         server.on('error', (e) => this.deps.log('error', `listener error: ${e.message}`));
-        this.port = (server.address() as net.AddressInfo).port;
-        this.idleTimer = setInterval(() => this.closeIdleClients(), 1000);
-        this.idleTimer.unref();
-        resolve(this.port);
+        resolve((server.address() as net.AddressInfo).port);
       });
     });
+  }
+
+  /** tls-auth-clients optional: no certificate is fine, one that does not verify is not */
+  private clientCertAccepted(socket: tls.TLSSocket): boolean {
+    if (socket.authorized || Object.keys(socket.getPeerCertificate()).length === 0) return true;
+    socket.on('error', () => {});
+    socket.end(`-ERR TLS client certificate not accepted: ${String(socket.authorizationError)}\r\n`);
+    this.warn('tls', `refused ${socket.remoteAddress}:${socket.remotePort}: client certificate not accepted (${String(socket.authorizationError)})`);
+    return false;
   }
 
   /** stop accepting; new connections get `reason` as an error until the process exits */
   stopAccepting(reason: string): void {
     this.refusing = reason;
-    this.server?.close();
+    for (const server of this.servers) server.close();
     if (this.idleTimer) clearInterval(this.idleTimer);
   }
 
@@ -80,6 +129,16 @@ export class RespListener implements ConnectionHost {
       counters.rejectedConnections++;
       socket.on('error', () => {});
       socket.end(`-ERR ${this.refusing ?? 'max number of clients reached'}\r\n`);
+      return;
+    }
+    const denied = protectedModeRefusal(protectionOf(this.deps.settings, 'bind'), socket.remoteAddress);
+    if (denied !== null) {
+      socket.on('error', () => {});
+      socket.end(`-${denied}\r\n`);
+      this.warn(
+        'protected-mode',
+        `protected mode: refused ${socket.remoteAddress}:${socket.remotePort} (no password set, bind ${this.deps.settings.str('bind')})`,
+      );
       return;
     }
     const id = this.nextClientId++;

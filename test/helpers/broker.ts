@@ -11,6 +11,8 @@ export interface BrokerProcess {
   port: number;
   /** the HTTP port from the ready line; 0 when the listener is off (the default here, see StartOptions.http) */
   readonly httpPort: number;
+  /** the TLS port from the ready line; 0 when TLS is off (pass `'tls-port': '-1'` for any free port) */
+  readonly tlsPort: number;
   dir: string;
   readonly proc: ChildProcess;
   /** everything the process printed so far (stdout + stderr) */
@@ -35,10 +37,10 @@ export interface StartOptions {
   http?: boolean;
 }
 
-/** the ports on the "resq ready ... port=P http-port=H ..." line, or null while it has not been printed */
-export function readyPorts(output: string): { port: number; httpPort: number } | null {
-  const m = /resq ready .*? port=(\d+) http-port=(\d+)/.exec(output);
-  return m ? { port: Number(m[1]), httpPort: Number(m[2]) } : null;
+/** the ports on the "resq ready ... port=P http-port=H tls-port=T ..." line, or null while it has not been printed */
+export function readyPorts(output: string): { port: number; httpPort: number; tlsPort: number } | null {
+  const m = /resq ready .*? port=(\d+) http-port=(\d+)(?: tls-port=(\d+))?/.exec(output);
+  return m ? { port: Number(m[1]), httpPort: Number(m[2]), tlsPort: Number(m[3] ?? 0) } : null;
 }
 
 function waitExit(proc: ChildProcess): Promise<number | null> {
@@ -53,6 +55,7 @@ export async function startBroker(settings: Record<string, string> = {}, opts: S
   let port = opts.port ?? 0;
   // null: the broker's default (follows --port); after the first start, the port it reported, so a restart gets the same one
   let httpPort: number | null = opts.http ? null : 0;
+  let tlsPort = 0;
   let current = settings;
   let proc!: ChildProcess;
   let out = '';
@@ -63,6 +66,7 @@ export async function startBroker(settings: Record<string, string> = {}, opts: S
       if (httpPort !== null) args.push('--http-port', String(httpPort));
       for (const [k, v] of Object.entries(current)) args.push(`--${k}`, v);
       args.push(...(opts.args ?? []));
+      if (tlsPort > 0) args.push('--tls-port', String(tlsPort)); // a restart keeps the TLS port it had
       proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
       let settled = false;
       const from = out.length; // this launch's output: after a restart, the earlier ready line must not count
@@ -73,6 +77,7 @@ export async function startBroker(settings: Record<string, string> = {}, opts: S
           settled = true;
           port = ready.port;
           httpPort = ready.httpPort;
+          tlsPort = ready.tlsPort;
           resolve();
         }
       };
@@ -96,6 +101,9 @@ export async function startBroker(settings: Record<string, string> = {}, opts: S
     },
     get httpPort() {
       return httpPort ?? 0;
+    },
+    get tlsPort() {
+      return tlsPort;
     },
     dir,
     get proc() {
