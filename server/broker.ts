@@ -13,6 +13,8 @@ import { Slowlog } from './metrics/slowlog';
 import { BurstLog } from './net/error-burst';
 import { RespListener } from './net/listener';
 import { PersistenceSlot } from './persistence-slot';
+import { QueueRates } from './metrics/queue-rates';
+import { ServerFacts, serverFacts } from './server-facts';
 import type { Persistence } from './persistence/types';
 import type { GateState } from './rules/request-gate';
 
@@ -56,6 +58,8 @@ export class Broker implements CommandContext, ServerControl {
   readonly server: ServerControl = this;
   readonly security: SecurityLog;
   http: HttpServer | null = null;
+  /** per-queue enqueue / completion rates for the dashboard, sampled every 10 s once loaded */
+  readonly rates: QueueRates;
   private loading = true;
   private readonly timer: DeadlineTimer;
   private shuttingDown: Promise<void> | null = null;
@@ -89,6 +93,7 @@ export class Broker implements CommandContext, ServerControl {
       metrics: this.metrics,
       onNextDeadline: (at) => this.timer.arm(at),
     });
+    this.rates = new QueueRates(this.engine.store.queues);
     this.cron = new CronScheduler(this.engine, log, () => settings.str('cron-catchup'), settings.str('timezone'));
     this.clients = new RespListener({
       settings,
@@ -139,6 +144,7 @@ export class Broker implements CommandContext, ServerControl {
     this.loading = false;
     this.engine.afterLoad();
     this.cron.start();
+    this.rates.start();
   }
 
   /** RESP first, then HTTP (http-port 0 = off); if HTTP cannot listen, the broker does not start */
@@ -165,6 +171,10 @@ export class Broker implements CommandContext, ServerControl {
     this.http?.releaseDurable(lsn); // HTTP responses wait for the log too
   }
 
+  serverFacts(): ServerFacts {
+    return serverFacts(this);
+  }
+
   resetStats(): void {
     this.stats.reset();
     this.engine.resetCounters();
@@ -184,6 +194,7 @@ export class Broker implements CommandContext, ServerControl {
       this.metrics.stop();
       this.timer.stop();
       this.cron.stop();
+      this.rates.stop();
       const force = setTimeout(() => {
         this.log('error', 'shutdown took longer than 10 s; exiting');
         this.onExit(1);

@@ -7,6 +7,7 @@ import type { Logger } from '../log';
 import { passwordMatches } from '../rules/password';
 import { gateRefusal, GateState, Requester } from '../rules/request-gate';
 import { API_ROUTES, ApiContext, ApiReply, ApiRoute } from './api-routes';
+import { ADMIN_ROUTES } from './admin-routes';
 import { decodeSegment } from './bytes';
 import { DurableWaiter } from './durable-waiter';
 import { badRequest, HttpError } from './http-error';
@@ -17,6 +18,8 @@ const BODY_SLACK = 64 * 1024;
 export function bodyLimit(maxPayload: number): number {
   return Math.ceil((maxPayload * 4) / 3) + BODY_SLACK;
 }
+
+const ROUTES: readonly ApiRoute[] = [...API_ROUTES, ...ADMIN_ROUTES];
 
 type OpsRoute = { path: string; handle: (req: http.IncomingMessage, res: http.ServerResponse) => void | Promise<void> };
 
@@ -248,7 +251,7 @@ export class HttpServer {
   private match(method: string, path: string): Match {
     const segments = path.split('/').slice(1);
     const allowed: string[] = [];
-    for (const route of API_ROUTES) {
+    for (const route of ROUTES) {
       const parts = route.path.split('/').slice(1);
       if (parts.length !== segments.length) continue;
       const params: Bytes[] = [];
@@ -279,7 +282,8 @@ export class HttpServer {
       discardRest(req);
       throw new HttpError('MEDIA', 'POST requests need Content-Type: application/json (a cross-site form or text/plain request is refused)');
     }
-    const refusal = gateRefusal(d.gate, this.requester(req), m.route.need);
+    const who = this.requester(req);
+    const refusal = gateRefusal(d.gate, who, m.route.need);
     if (refusal) {
       if (m.route.body) discardRest(req);
       throw refusal;
@@ -287,12 +291,17 @@ export class HttpServer {
     const raw = m.route.body ? await readBody(req, bodyLimit(d.settings.int('max-payload'))) : Buffer.alloc(0);
     let reply: ApiReply;
     try {
-      reply = m.route.handle(d.api, { params: m.params, query, body: m.route.body ? parseJson(raw) : undefined });
+      reply = m.route.handle(d.api, { who, params: m.params, query, body: m.route.body ? parseJson(raw) : undefined });
     } finally {
       // log before reply: whatever the call appended (or an earlier write it reports) must be durable first
       await this.durable.wait(d.position.lastLsn);
     }
-    sendJson(res, reply.status, reply.body, reply.headers);
+    if (reply.raw) {
+      res.writeHead(reply.status, { 'Content-Type': reply.raw.contentType, 'Content-Length': reply.raw.bytes.length, ...reply.headers });
+      res.end(reply.raw.bytes);
+    } else {
+      sendJson(res, reply.status, reply.body, reply.headers);
+    }
   }
 
   /** who sends this request: authenticated by a Bearer token equal to requirepass; a wrong one is refused at once */
