@@ -97,6 +97,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     'Port of the HTTP listener (/metrics, /health, /ready, /v1 API). -1 = the RESP port + 1 (7378 for the default 7377; any free port when port is 0); 0 turns it off. Start-up fails if it cannot be bound. The bound port is printed when ready (http-port=H); CONFIG GET shows the setting as given.',
   ),
   str('http-bind', '127.0.0.1', false, 'Address the HTTP listener binds to.'),
+  bool('dashboard', true, true, 'Serve the web UI at / and /ui/ on the HTTP listener (its data comes from /v1, behind the same password).'),
   oneOf('log-level', 'info', ['debug', 'info', 'warn', 'error', 'silent'], true, 'Least severe log level printed.'),
   int('slowlog-slower-than', 10_000, -1, 1_000_000_000, true, 'Commands slower than this many microseconds go to SLOWLOG (-1 = off).'),
   int('slowlog-max-len', 128, 0, 1_000_000, true, 'Entries kept in SLOWLOG.'),

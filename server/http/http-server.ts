@@ -10,6 +10,7 @@ import { API_ROUTES, ApiContext, ApiReply, ApiRoute } from './api-routes';
 import { ADMIN_ROUTES } from './admin-routes';
 import { decodeSegment } from './bytes';
 import { DurableWaiter } from './durable-waiter';
+import { UiFiles } from './ui-files';
 import { badRequest, HttpError } from './http-error';
 
 /** JSON bodies may carry a payload as base64 (4/3 of its size) plus the other fields */
@@ -144,6 +145,7 @@ export class HttpServer {
   private readonly server: http.Server;
   private closing = false;
   private readonly ops: OpsRoute[];
+  private readonly ui = new UiFiles();
   /** the last request of each connection still being handled */
   private readonly tails = new WeakMap<Socket, Promise<void>>();
 
@@ -225,6 +227,10 @@ export class HttpServer {
         label = ops.path;
         if (method !== 'GET' && method !== 'HEAD') throw new HttpError('METHOD', `${method} is not allowed on ${path}`, { Allow: 'GET, HEAD' });
         await ops.handle(req, res);
+        return;
+      }
+      if ((method === 'GET' || method === 'HEAD') && this.d.settings.bool('dashboard') && this.ui.serve(path, method, res)) {
+        label = 'ui';
         return;
       }
       const match = this.match(method, path);
