@@ -30,9 +30,22 @@ export default tseslint.config(
     languageOptions: {
       sourceType: 'module',
       globals: Object.fromEntries(
-        ['window', 'document', 'location', 'sessionStorage', 'fetch', 'URL', 'URLSearchParams', 'Node', 'atob', 'confirm', 'setTimeout', 'clearTimeout'].map(
-          (g) => [g, 'readonly'],
-        ),
+        [
+          'window',
+          'document',
+          'location',
+          'sessionStorage',
+          'fetch',
+          'URL',
+          'URLSearchParams',
+          'Node',
+          'atob',
+          'confirm',
+          'setTimeout',
+          'clearTimeout',
+          'performance',
+          'Intl',
+        ].map((g) => [g, 'readonly']),
       ),
     },
   },

@@ -24,7 +24,9 @@ function append(el, children) {
   }
 }
 
-export const num = (n) => (n === null || n === undefined ? '—' : Number(n).toLocaleString('en-US'));
+// one formatter for every number: toLocaleString builds a new one per call, which shows with hundreds of cells
+const NUMBER = new Intl.NumberFormat('en-US');
+export const num = (n) => (n === null || n === undefined ? '—' : NUMBER.format(n));
 
 export function bytes(n) {
   if (n === null || n === undefined) return '—';

@@ -19,7 +19,7 @@ export function overviewPage() {
     const minutes = Math.round((ov.bucketMs * 60) / 60000);
     if (ov.queues.length === 0) return render(queuesEl, h('p.muted', {}, 'No queues yet: ENQUEUE a job to make one.'));
     const rows = [...ov.queues]
-      .sort((a, b) => a.name.localeCompare(b.name))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
       .map((q) => {
         const perSec = (values) => values.slice(-7, -1).reduce((s, v) => s + v, 0) / ((6 * ov.bucketMs) / 1000);
         return h(
