@@ -24,4 +24,29 @@ export default tseslint.config(
     files: ['**/*.mjs', '**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
+  {
+    // the dashboard: plain ES modules run by the browser, no build step
+    files: ['ui/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        [
+          'window',
+          'document',
+          'location',
+          'sessionStorage',
+          'fetch',
+          'URL',
+          'URLSearchParams',
+          'Node',
+          'atob',
+          'confirm',
+          'setTimeout',
+          'clearTimeout',
+          'performance',
+          'Intl',
+        ].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
 );

@@ -34,4 +34,17 @@ export {
 export { DEFAULT_URL } from './connection';
 export type { ConnectionLike, UrlConnection } from './connection';
 export { FINAL_STATES } from './types';
-export type { Priority, JobState, EnqueueOptions, EnqueueItem, JobStatus, QueueStats, PeekedJob, DeadJob, PurgeTarget } from './types';
+export type {
+  Priority,
+  JobState,
+  EnqueueOptions,
+  EnqueueItem,
+  JobStatus,
+  QueueStats,
+  PeekedJob,
+  DeadJob,
+  PurgeTarget,
+  ListedJob,
+  JobsOptions,
+  JobsPage,
+} from './types';

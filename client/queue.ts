@@ -11,9 +11,9 @@ import { Arg, enqueueArgs, intArg, purgeArg } from './args';
 import { Codec, CodecName, resolveCodec } from './codecs';
 import { closeConnection, ConnectionLike, isRedis, openConnection } from './connection';
 import { BatchError, ConnectionError, ResqError, toResqError } from './errors';
-import { parseJobs, parseStats, parseStatus, Raw, replyNumber, replyString, toDead, toPeeked } from './replies';
+import { parseJobs, parseJobsPage, parseStats, parseStatus, Raw, replyNumber, replyString, toDead, toPeeked } from './replies';
 import { TypedEmitter } from './typed-emitter';
-import { DeadJob, EnqueueItem, EnqueueOptions, JobStatus, PeekedJob, PurgeTarget, QueueStats } from './types';
+import { DeadJob, EnqueueItem, EnqueueOptions, JobsOptions, JobsPage, JobState, JobStatus, PeekedJob, PurgeTarget, QueueStats } from './types';
 
 export interface QueueOptions<T> {
   /** payload codec; default 'json'. The workers of a queue must use the same one. */
@@ -155,6 +155,34 @@ export class Queue<T = unknown, R = unknown> extends TypedEmitter<QueueEvents> {
   async peek(queue: string, count = 1): Promise<PeekedJob<T>[]> {
     const reply = await this.run(this.redis, 'PEEK', [queue, 'COUNT', intArg('count', count, 1)]);
     return parseJobs(reply).map((j) => toPeeked<T>(j, this.codec as Codec<unknown>));
+  }
+
+  /**
+   * JOBS: one page of the queue's jobs in a state. Pass the returned cursor
+   * to get the next page; '0' means the walk is over. A job that stays in
+   * the state for the whole walk appears exactly once, however others move.
+   */
+  async jobs(queue: string, state: JobState, options: JobsOptions = {}): Promise<JobsPage> {
+    const args: Arg[] = [queue, state, 'CURSOR', options.cursor ?? '0'];
+    if (options.count !== undefined) args.push('COUNT', intArg('count', options.count, 1));
+    if (options.order !== undefined) args.push('ORDER', options.order);
+    if (options.preview !== undefined) args.push('PREVIEW', intArg('preview', options.preview));
+    return parseJobsPage(await this.run(this.redis, 'JOBS', args));
+  }
+
+  /** every job of the queue in a state, page by page (JOBS with the cursor), e.g. `for await (const j of queue.iterateJobs('emails', 'dead'))` */
+  async *iterateJobs(queue: string, state: JobState, options: Omit<JobsOptions, 'cursor'> = {}): AsyncGenerator<JobsPage['jobs'][number]> {
+    let cursor = '0';
+    do {
+      const page = await this.jobs(queue, state, { ...options, cursor, count: options.count ?? 100 });
+      yield* page.jobs;
+      cursor = page.cursor;
+    } while (cursor !== '0');
+  }
+
+  /** PROMOTE a scheduled job to ready now: true if it was scheduled, false otherwise. NoJobError if unknown. */
+  async promote(id: string): Promise<boolean> {
+    return replyNumber(await this.run(this.redis, 'PROMOTE', [id])) === 1;
   }
 
   /** PAUSE: the queue accepts jobs but hands none out. */

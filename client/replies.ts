@@ -3,7 +3,7 @@
  * Buffers, integers as numbers) to the SDK's typed objects.
  */
 import { Codec } from './codecs';
-import { DeadJob, JobState, JobStatus, PeekedJob, Priority, QueueStats } from './types';
+import { DeadJob, JobsPage, JobState, JobStatus, ListedJob, PeekedJob, Priority, QueueStats } from './types';
 
 export type Raw = Buffer | string | number | null | Raw[];
 
@@ -157,4 +157,25 @@ export function replyNumber(reply: Raw): number {
   const n = num(reply);
   if (n === null) throw new TypeError('unexpected nil reply');
   return n;
+}
+
+/** JOBS reply: [cursor, [[id, queue, priority, deliveries, created-at, updated-at, due-at, payload-size, payload-head, last-error], ...]] */
+export function parseJobsPage(reply: Raw): JobsPage {
+  if (!Array.isArray(reply) || reply.length !== 2 || !Array.isArray(reply[1])) throw new TypeError('expected [cursor, [entries]]');
+  const jobs = reply[1].map((e): ListedJob => {
+    if (!Array.isArray(e) || e.length < 10) throw new TypeError('expected a JOBS entry of 10 fields');
+    return {
+      id: str(e[0]) ?? '',
+      queue: str(e[1]) ?? '',
+      priority: (str(e[2]) ?? 'normal') as Priority,
+      deliveries: num(e[3]) ?? 0,
+      createdAt: num(e[4]) ?? 0,
+      updatedAt: num(e[5]) ?? 0,
+      dueAt: num(e[6]),
+      payloadSize: num(e[7]) ?? 0,
+      payloadHead: buf(e[8]) ?? Buffer.alloc(0),
+      lastError: str(e[9]),
+    };
+  });
+  return { cursor: str(reply[0]) ?? '0', jobs };
 }

@@ -100,3 +100,38 @@ export interface DeadJob<T = unknown> extends PeekedJob<T> {
 
 /** What PURGE removes: final states, or WAITING = the backlog (ready + scheduled). */
 export type PurgeTarget = 'dead' | 'completed' | 'cancelled' | 'all' | 'waiting';
+
+/** One entry of a JOBS page (a summary: STATUS has every field, and the whole payload). */
+export interface ListedJob {
+  id: string;
+  queue: string;
+  priority: Priority;
+  deliveries: number;
+  createdAt: number;
+  /** when the job entered its current state (or its lease was last extended) */
+  updatedAt: number;
+  /** scheduled: run time; active: lease end; otherwise null */
+  dueAt: number | null;
+  /** payload length in bytes */
+  payloadSize: number;
+  /** the first bytes of the payload (JobsOptions.preview, default 64), raw: it may be cut mid-value */
+  payloadHead: Buffer;
+  lastError: string | null;
+}
+
+export interface JobsOptions {
+  /** from a previous page; '0' or absent starts */
+  cursor?: string;
+  /** jobs per page, 1..1000 (default 10) */
+  count?: number;
+  /** 'asc' (default): oldest first; for ready, high priority first. 'desc': the exact reverse */
+  order?: 'asc' | 'desc';
+  /** bytes of payload in payloadHead, 0..4096 (default 64) */
+  preview?: number;
+}
+
+/** A JOBS page: `cursor` is '0' when there is nothing after it. */
+export interface JobsPage {
+  cursor: string;
+  jobs: ListedJob[];
+}

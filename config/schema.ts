@@ -61,7 +61,6 @@ export const SETTINGS: readonly SettingSpec[] = [
     'File of ACL users (Redis format), loaded at start-up, written by ACL SAVE, reread by ACL LOAD. Empty = users from ACL SETUSER live until the broker stops.',
   ),
   int('acllog-max-len', 128, 0, 1_000_000, true, 'Entries kept in ACL LOG (denied commands and queues, failed logins).'),
-  str('requirepass', '', true, 'Password for AUTH (empty = no password).', true),
   bool(
     'protected-mode',
     true,
@@ -152,6 +151,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     'An HTTP client must send its whole request (headers and body) within this many ms, or gets 408 and is closed.',
   ),
   bool('metrics-auth', false, true, 'yes: /metrics needs credentials (Basic or Bearer) of a user allowed to run INFO; no: open, like /health and /ready.'),
+  bool('dashboard', true, true, 'Serve the web UI at / and /ui/ on the HTTP listener (its data comes from /v1, behind the same password).'),
   oneOf('log-level', 'info', ['debug', 'info', 'warn', 'error', 'silent'], true, 'Least severe log level printed.'),
   int('slowlog-slower-than', 10_000, -1, 1_000_000_000, true, 'Commands slower than this many microseconds go to SLOWLOG (-1 = off).'),
   int('slowlog-max-len', 128, 0, 1_000_000, true, 'Entries kept in SLOWLOG.'),
@@ -166,6 +166,8 @@ export const SETTINGS: readonly SettingSpec[] = [
 ];
 
 export const SETTINGS_BY_NAME: ReadonlyMap<string, SettingSpec> = new Map(SETTINGS.map((s) => [s.name, s]));
+// a setting listed twice (an easy slip when rows are added in parallel) would have two defaults
+if (SETTINGS_BY_NAME.size !== SETTINGS.length) throw new Error('config/schema.ts lists a setting twice');
 
 export type SettingValue = string | number | boolean;
 

@@ -117,6 +117,7 @@ export const COMMAND_SPECS = [
   spec('touch', -2, ['write', 'fast'], 'job', 'id [LEASE ms] [DELIVERY d]', 'Extends the lease of an active job (heartbeat); returns the new deadline.'),
   spec('status', -2, ['readonly', 'fast'], 'job', 'id [WITHPAYLOAD]', 'Returns every field of a job, or nil.'),
   spec('cancel', 2, ['write', 'fast'], 'job', 'id', 'Cancels a ready or scheduled job.'),
+  spec('promote', 2, ['write', 'fast'], 'job', 'id', 'Makes a scheduled job ready now; :1, or :0 if it is not scheduled.'),
   spec('waitjob', -2, ['readonly', 'blocking'], 'job', 'id [BLOCK ms]', 'Waits until the job is completed, dead or cancelled; replies its STATUS.'),
   // queues
   spec('queues', 1, ['readonly'], 'queue', '', 'Lists queue names.', 0),
@@ -125,6 +126,14 @@ export const COMMAND_SPECS = [
   spec('peek', -2, ['readonly'], 'queue', 'queue [COUNT n]', 'The next jobs CLAIM would hand out, not claimed.'),
   spec('pause', 2, ['write'], 'queue', 'queue', 'Stops handing out jobs of a queue (ENQUEUE still accepted).'),
   spec('resume', 2, ['write'], 'queue', 'queue', 'Resumes a paused queue.'),
+  spec(
+    'jobs',
+    -3,
+    ['readonly'],
+    'queue',
+    'queue ready|scheduled|active|completed|dead|cancelled [CURSOR c] [COUNT n] [ORDER asc|desc] [PREVIEW bytes]',
+    'Pages through the jobs of a queue in one state, like SCAN: [next-cursor, [entry, ...]]; cursor 0 starts and ends a walk.',
+  ),
   spec('dlq', -2, ['readonly'], 'queue', 'queue [COUNT n]', 'Dead jobs of a queue, each as [id, queue, payload, deliveries, last-error].'),
   spec('requeue', -2, ['write'], 'queue', 'id | queue ALL', 'Moves a dead or cancelled job (or every dead job of a queue) back to ready.'),
   spec('purge', 3, ['write'], 'queue', 'queue DEAD|COMPLETED|CANCELLED|ALL|WAITING', 'Removes the jobs of a queue in a state; replies the count.'),

@@ -16,6 +16,8 @@ import { BurstLog } from './net/error-burst';
 import { ClientConnection } from './net/client-connection';
 import { RespListener } from './net/listener';
 import { PersistenceSlot } from './persistence-slot';
+import { QueueRates } from './metrics/queue-rates';
+import { ServerFacts, serverFacts } from './server-facts';
 import type { Persistence } from './persistence/types';
 import { exposureWarning, protectionOf } from './rules/protected-mode';
 import type { GateState, Requester } from './rules/request-gate';
@@ -39,6 +41,8 @@ export class Broker implements CommandContext, ServerControl {
   readonly security: SecurityLog;
   readonly acl: Acl;
   http: HttpServer | null = null;
+  /** per-queue enqueue / completion rates for the dashboard, sampled every 10 s once loaded */
+  readonly rates: QueueRates;
   private loading = true;
   private readonly timer: DeadlineTimer;
   private shuttingDown: Promise<void> | null = null;
@@ -79,6 +83,7 @@ export class Broker implements CommandContext, ServerControl {
       metrics: this.metrics,
       onNextDeadline: (at) => this.timer.arm(at),
     });
+    this.rates = new QueueRates(this.engine.store.queues);
     this.cron = new CronScheduler(this.engine, log, () => settings.str('cron-catchup'), settings.str('timezone'));
     this.clients = new RespListener({
       settings,
@@ -141,6 +146,7 @@ export class Broker implements CommandContext, ServerControl {
     this.loading = false;
     this.engine.afterLoad();
     this.cron.start();
+    this.rates.start();
   }
 
   /**
@@ -196,6 +202,10 @@ export class Broker implements CommandContext, ServerControl {
     this.http?.releaseDurable(lsn); // HTTP responses wait for the log too
   }
 
+  serverFacts(): ServerFacts {
+    return serverFacts(this);
+  }
+
   resetStats(): void {
     this.stats.reset();
     this.engine.resetCounters();
@@ -215,6 +225,7 @@ export class Broker implements CommandContext, ServerControl {
       this.metrics.stop();
       this.timer.stop();
       this.cron.stop();
+      this.rates.stop();
       const force = setTimeout(() => {
         this.log('error', 'shutdown took longer than 10 s; exiting');
         this.onExit(1);

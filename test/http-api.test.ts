@@ -324,7 +324,7 @@ describe('http: /v1 API', function () {
     it('unknown paths are 404 NOTFOUND, wrong methods 405 with Allow', async () => {
       expectApiError(await get('/v1/nothing'), 404, 'NOTFOUND');
       expectApiError(await get('/v1/queues/a/jobs/b/c'), 404, 'NOTFOUND');
-      const res = await get('/v1/queues/some-queue/jobs');
+      const res = await get('/v1/jobs/1/cancel');
       expectApiError(res, 405, 'METHOD');
       expect(res.headers.get('allow')).to.equal('POST');
       expectApiError(await call('DELETE', '/v1/jobs/1'), 405, 'METHOD');

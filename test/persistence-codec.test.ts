@@ -46,6 +46,7 @@ const SAMPLES: { [K in RecordType]: Extract<LogRecord, { type: K }> } = {
   'ttl-expired': { type: 'ttl-expired', at: T, id: '17' },
   cancel: { type: 'cancel', at: T, id: '__proto__' },
   requeue: { type: 'requeue', at: T, id: 'constructor' },
+  promote: { type: 'promote', at: T, id: `p${ALL_BYTES}` },
   purge: { type: 'purge', at: T, queue: ALL_BYTES, what: 'waiting' },
   'queue-config': { type: 'queue-config', at: T, queue: 'q', maxlen: null, paused: true },
   'cron-set': {

@@ -1,9 +1,7 @@
 import { argError } from '../rules/args';
 import { Handler, HandlerGroup } from './handler';
 import { enqueueOptionsFromWords } from '../rules/enqueue-options';
-import { checkQueueName } from '../rules/names';
-import { checkPayload } from '../rules/payload';
-import { cronExpressionError, nextRun } from '../cron/cron-scheduler';
+import { setCronEntry } from '../cron/cron-entry';
 
 /** CRON SET name expression queue payload [TZ zone] [ENQUEUE options except ID and BLOCK] */
 const cronSet: Handler = (ctx, c, args) => {
@@ -18,15 +16,13 @@ const cronSet: Handler = (ctx, c, args) => {
       words.push(args[i]);
     }
   }
-  checkQueueName(queue);
-  const bad = cronExpressionError(expression, timezone || ctx.settings.str('timezone'));
-  if (bad) throw argError(bad);
-  checkPayload(payload, ctx.settings.int('max-payload'));
-  const parsed = enqueueOptionsFromWords(words, 0);
-  if (parsed.options.id !== undefined || parsed.block !== undefined) throw argError('CRON SET takes no ID or BLOCK (each run gets its own id)');
-  const nextRunAt = nextRun(expression, timezone || ctx.settings.str('timezone'));
-  ctx.engine.setCron({ name, expression, timezone, queue, payload, options: parsed.options, nextRunAt });
-  ctx.cron.schedule(name);
+  const options = () => {
+    const parsed = enqueueOptionsFromWords(words, 0);
+    if (parsed.block !== undefined) throw argError('CRON SET takes no ID or BLOCK (each run gets its own id)');
+    return parsed.options;
+  };
+  const limits = { defaultTimezone: ctx.settings.str('timezone'), maxPayload: ctx.settings.int('max-payload') };
+  setCronEntry(ctx.engine, ctx.cron, limits, { name, expression, timezone, queue, payload, options });
   c.writer.simple('OK');
 };
 

@@ -114,6 +114,10 @@ const cancel: Handler = (ctx, c, args) => {
   c.writer.int(ctx.engine.cancel(args[1]));
 };
 
+const promote: Handler = (ctx, c, args) => {
+  c.writer.int(ctx.engine.promote(args[1]));
+};
+
 const waitjob: Handler = (ctx, c, args) => {
   const r = new OptionReader(args, 2);
   let block = 0;
@@ -141,5 +145,6 @@ export const JOB_HANDLERS = {
   touch,
   status,
   cancel,
+  promote,
   waitjob,
 } satisfies HandlerGroup;

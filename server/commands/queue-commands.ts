@@ -1,9 +1,11 @@
-import { PurgeWhat } from '../engine/records';
+import { parsePurgeTarget } from '../rules/purge-target';
 import { argError, OptionReader, parseInteger } from '../rules/args';
 import { Handler, HandlerGroup } from './handler';
 import { checkQueueName } from '../rules/names';
 import { queueStatsFields } from '../rules/queue-fields';
-import { writeDeadEntries, writeFieldMap, writeJobEntries } from './reply-shapes';
+import { writeDeadEntries, writeFieldMap, writeJobEntries, writeListedJobs } from './reply-shapes';
+import { decodeCursor, JOBS_DEFAULT_COUNT, JOBS_DEFAULT_PREVIEW, parseCount, parseJobState, parseOrder, parsePreview } from '../rules/job-listing';
+import type { ListOrder } from '../engine/job-listing';
 
 function countOption(args: string[], defaultCount: number): number {
   const r = new OptionReader(args, 2);
@@ -34,6 +36,26 @@ const peek: Handler = (ctx, c, args) => {
   writeJobEntries(c.writer, ctx.engine.peek(args[1], countOption(args, 1)));
 };
 
+/** JOBS queue state [CURSOR c] [COUNT n] [ORDER asc|desc] [PREVIEW bytes] */
+const jobs: Handler = (ctx, c, args) => {
+  const state = parseJobState(args[2]);
+  const r = new OptionReader(args, 3);
+  let cursor = '0';
+  let count = JOBS_DEFAULT_COUNT;
+  let order: ListOrder = 'asc';
+  let preview = JOBS_DEFAULT_PREVIEW;
+  while (!r.done) {
+    const word = r.keyword();
+    if (word === 'CURSOR') cursor = r.value(word);
+    else if (word === 'COUNT') count = parseCount(r.value(word));
+    else if (word === 'ORDER') order = parseOrder(r.value(word));
+    else if (word === 'PREVIEW') preview = parsePreview(r.value(word));
+    else r.unknown(word);
+  }
+  const page = ctx.engine.jobsInState(args[1], state, decodeCursor(cursor), count, order);
+  writeListedJobs(c.writer, page, preview);
+};
+
 const pause: Handler = (ctx, c, args) => {
   ctx.engine.setPaused(checkQueueName(args[1]), true);
   c.writer.simple('OK');
@@ -58,12 +80,8 @@ const requeue: Handler = (ctx, c, args) => {
   }
 };
 
-const PURGE_TARGETS = new Set<PurgeWhat>(['dead', 'completed', 'cancelled', 'all', 'waiting']);
-
 const purge: Handler = (ctx, c, args) => {
-  const what = args[2].toLowerCase() as PurgeWhat;
-  if (!PURGE_TARGETS.has(what)) throw argError('PURGE target must be DEAD, COMPLETED, CANCELLED, ALL or WAITING');
-  c.writer.int(ctx.engine.purge(args[1], what));
+  c.writer.int(ctx.engine.purge(args[1], parsePurgeTarget(args[2])));
 };
 
 const qconfig: Handler = (ctx, c, args) => {
@@ -81,6 +99,7 @@ export const QUEUE_HANDLERS = {
   qstats,
   qlen,
   peek,
+  jobs,
   pause,
   resume,
   dlq,

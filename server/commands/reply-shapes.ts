@@ -1,6 +1,8 @@
 import { ReplyWriter } from '../../protocol/reply-writer';
 import { Job } from '../engine/job';
+import type { JobPage } from '../engine/job-listing';
 import { JobField, PAYLOAD_FIELD, STATUS_FIELDS } from '../rules/job-fields';
+import { encodeCursor, jobEntryFields } from '../rules/job-listing';
 
 /** CLAIM / PEEK entry: [id, queue, payload, deliveries] */
 export function writeJobEntries(w: ReplyWriter, jobs: Job[]): void {
@@ -57,5 +59,22 @@ export function writeFieldMap(w: ReplyWriter, fields: Array<[string, number | st
     w.bulk(k);
     if (typeof v === 'number') w.int(v);
     else w.bulk(v);
+  }
+}
+
+/** JOBS: [next-cursor, [[id, queue, priority, deliveries, created-at, updated-at, due-at, payload-size, payload-head, last-error], ...]] */
+export function writeListedJobs(w: ReplyWriter, page: JobPage, preview: number): void {
+  const entry = jobEntryFields(preview);
+  w.arrayHeader(2);
+  w.bulk(encodeCursor(page.next));
+  w.arrayHeader(page.jobs.length);
+  for (const j of page.jobs) {
+    w.arrayHeader(entry.length);
+    for (const f of entry) {
+      const v = f.value(j);
+      if (v === null) w.nil();
+      else if (typeof v === 'number') w.int(v);
+      else w.bulk(v);
+    }
   }
 }

@@ -54,10 +54,12 @@ export function applyRecord(store: JobStore, rec: LogRecord): void {
     case 'cron-run': {
       const entry = store.crons.get(rec.name);
       if (entry) entry.nextRunAt = rec.nextRunAt;
+      if (entry) store.cronLastRun.set(rec.name, rec.at);
       return;
     }
     case 'cron-del':
       store.crons.delete(rec.name);
+      store.cronLastRun.delete(rec.name);
       return;
   }
 
@@ -113,6 +115,11 @@ export function applyRecord(store: JobStore, rec: LogRecord): void {
       job.result = null;
       // an operator's requeue overrides the TTL: a job that died of old age would otherwise die again at once
       job.expiresAt = 0;
+      store.enter(q, job, JobState.Ready, rec.at);
+      return;
+    case 'promote':
+      store.leave(q, job);
+      job.runAt = 0;
       store.enter(q, job, JobState.Ready, rec.at);
       return;
   }

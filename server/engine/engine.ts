@@ -10,6 +10,7 @@ import { pickPriority } from './priority-picker';
 import { backoffDelay } from './backoff';
 import { EngineError, noJob, notActive, stale } from './engine-errors';
 import { WaitList } from './wait-list';
+import { JobPage, ListOrder, ListPosition, listJobs } from './job-listing';
 
 /** Where records go once applied: the append-only log, or nowhere in memory-only tests. */
 export interface Journal {
@@ -269,6 +270,15 @@ export class Engine {
     return 1;
   }
 
+  /** PROMOTE: a scheduled job becomes ready now; 0 if it is in another state */
+  promote(id: Bytes): 0 | 1 {
+    const job = this.get(id);
+    if (job.state !== JobState.Scheduled) return 0;
+    this.commit({ type: 'promote', at: this.now(), id });
+    this.settle();
+    return 1;
+  }
+
   status(id: Bytes): Job | undefined {
     return this.store.jobs.get(id);
   }
@@ -307,6 +317,11 @@ export class Engine {
       cursor[p] = cursor[p]!.next;
     }
     return out;
+  }
+
+  /** JOBS: one page of the queue's jobs in a state (see job-listing.ts for the order and the paging guarantee) */
+  jobsInState(queue: Bytes, state: JobState, from: ListPosition | null, count: number, order: ListOrder): JobPage {
+    return listJobs(this.store.queues.get(queue), state, from, count, order, (id) => this.store.jobs.get(id));
   }
 
   dlq(queue: Bytes, count: number): Job[] {

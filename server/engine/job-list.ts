@@ -5,8 +5,11 @@ export class JobList {
   head: Job | null = null;
   tail: Job | null = null;
   size = 0;
+  /** the listSeq of the last job pushed: jobs along the list have increasing listSeq (unlinking keeps the order) */
+  lastSeq = 0;
 
   push(job: Job): void {
+    job.listSeq = ++this.lastSeq;
     job.prev = this.tail;
     job.next = null;
     if (this.tail) this.tail.next = job;

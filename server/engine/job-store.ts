@@ -38,6 +38,8 @@ export class JobStore {
   readonly queues = new Map<Bytes, QueueState>();
   readonly heap = new DeadlineHeap();
   readonly crons = new Map<Bytes, CronSetRecord>();
+  /** when each recurring job last ran (engine ms), from its cron-run records: runtime only, so unknown for runs before the loaded snapshot */
+  readonly cronLastRun = new Map<Bytes, number>();
   /** active jobs per claiming connection, for requeue-on-disconnect (runtime only) */
   readonly byOwner = new Map<number, Set<Job>>();
   /** next server-made id number; ids are never reused */

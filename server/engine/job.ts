@@ -44,6 +44,12 @@ export class Job {
   heapIndex = -1;
   /** when the heap should look at this job next (engine clock ms) */
   deadline = 0;
+  /**
+   * Position in its state list: set by JobList.push from the list's own
+   * counter, so it grows along the list. JOBS pages by it. Runtime only:
+   * never persisted (a load rebuilds the lists in order, which renumbers).
+   */
+  listSeq = 0;
 
   state: JobState = JobState.Ready;
   deliveries = 0;

@@ -19,6 +19,8 @@ export type LogRecord =
   | { type: 'ttl-expired'; at: number; id: Bytes }
   | { type: 'cancel'; at: number; id: Bytes }
   | { type: 'requeue'; at: number; id: Bytes }
+  /** PROMOTE: a scheduled job made ready before its run time */
+  | { type: 'promote'; at: number; id: Bytes }
   | { type: 'purge'; at: number; queue: Bytes; what: PurgeWhat }
   | { type: 'queue-config'; at: number; queue: Bytes; maxlen: number | null; paused: boolean }
   /** QDEL: the queue's settings and its finished jobs go; it had no waiting or active job */

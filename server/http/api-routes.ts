@@ -7,7 +7,10 @@ import { PAYLOAD_FIELD, STATUS_FIELDS } from '../rules/job-fields';
 import { checkQueueName } from '../rules/names';
 import { checkPayload } from '../rules/payload';
 import { queueStatsFields } from '../rules/queue-fields';
-import type { Requirement } from '../rules/request-gate';
+import type { GateState, Requirement, Requester } from '../rules/request-gate';
+import type { CronControl } from '../context/command-context';
+import type { QueueRates } from '../metrics/queue-rates';
+import type { ServerFacts } from '../server-facts';
 import { base64ToBytes, bytesToBase64, bytesToText, encodeSegment, textToBytes } from './bytes';
 import { badRequest } from './http-error';
 
@@ -15,10 +18,20 @@ import { badRequest } from './http-error';
 export interface ApiContext {
   readonly engine: Engine;
   readonly settings: Settings;
+  /** what the request gate reads (GET /v1/whoami asks the gate what the caller may do) */
+  readonly gate: GateState;
+  /** the recurring-job timers (CRON SET / DEL routes) */
+  readonly cron: CronControl;
+  /** recent enqueue and completion rates per queue (dashboard overview) */
+  readonly rates: QueueRates;
+  /** GET /v1/server */
+  serverFacts(): ServerFacts;
 }
 
 /** what a /v1 handler gets: decoded path parameters (bytes), the query, the parsed JSON body */
 export interface ApiRequest {
+  /** who sent it (already through the gate) */
+  who: Requester;
   params: Bytes[];
   query: URLSearchParams;
   body: unknown;
@@ -28,6 +41,8 @@ export interface ApiReply {
   status: number;
   body: unknown;
   headers?: Record<string, string>;
+  /** sent as is instead of the JSON body (a job's payload bytes) */
+  raw?: { bytes: Buffer; contentType: string };
 }
 
 export interface ApiRoute {
@@ -47,7 +62,7 @@ export interface ApiRoute {
 const INT_OPTIONS = ['delay', 'at', 'retries', 'lease', 'ttl'] as const;
 const ENQUEUE_FIELDS = new Set<string>(['payload', 'payload_base64', 'priority', 'backoff', 'id', ...INT_OPTIONS]);
 
-function isObject(v: unknown): v is Record<string, unknown> {
+export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
@@ -57,7 +72,7 @@ function int(field: string, v: unknown): number {
   return v;
 }
 
-function payloadOf(body: Record<string, unknown>): Bytes {
+export function payloadOf(body: Record<string, unknown>): Bytes {
   const text = body.payload;
   const b64 = body.payload_base64;
   if ((text === undefined) === (b64 === undefined)) throw badRequest('give exactly one of payload (text) and payload_base64 (bytes)');
@@ -71,7 +86,7 @@ function payloadOf(body: Record<string, unknown>): Bytes {
 }
 
 /** the ENQUEUE options of a JSON body (no BLOCK: an HTTP request does not wait for room) */
-function enqueueOptions(body: Record<string, unknown>): EnqueueOptions {
+export function enqueueOptions(body: Record<string, unknown>): EnqueueOptions {
   for (const field of Object.keys(body)) if (!ENQUEUE_FIELDS.has(field)) throw badRequest(`unknown field '${field}'`);
   const o: EnqueueOptions = {};
   if (body.priority !== undefined) {
@@ -130,7 +145,7 @@ export function jobJson(j: Job, withPayload: boolean): Record<string, unknown> {
   return out;
 }
 
-function flag(query: URLSearchParams, name: string): boolean {
+export function flag(query: URLSearchParams, name: string): boolean {
   const v = query.get(name);
   if (v === null) return false;
   const lower = v.toLowerCase();
@@ -139,7 +154,7 @@ function flag(query: URLSearchParams, name: string): boolean {
   throw badRequest(`${name} must be 1 or 0`);
 }
 
-function getJob(ctx: ApiContext, id: Bytes): Job {
+export function getJob(ctx: ApiContext, id: Bytes): Job {
   const job = ctx.engine.status(id);
   if (!job) throw new EngineError('NOJOB', 'no such job');
   return job;
@@ -165,7 +180,7 @@ const qstats = (ctx: ApiContext, req: ApiRequest): ApiReply => {
 // ---- CANCEL / REQUEUE -----------------------------------------------------------
 
 /** replies like RESP (:1 / :0 become true / false) plus the job's state now */
-function jobAction(key: string, run: (engine: Engine, id: Bytes) => 0 | 1) {
+export function jobAction(key: string, run: (engine: Engine, id: Bytes) => 0 | 1) {
   return (ctx: ApiContext, req: ApiRequest): ApiReply => {
     const id = req.params[0];
     const done = run(ctx.engine, id) === 1;

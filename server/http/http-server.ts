@@ -9,8 +9,10 @@ import { protectedModeRefusal, protectionOf } from '../rules/protected-mode';
 import { gateRefusal, GateState, Requester } from '../rules/request-gate';
 import type { TlsSource } from '../tls/tls-credentials';
 import { API_ROUTES, ApiContext, ApiReply, ApiRoute } from './api-routes';
+import { ADMIN_ROUTES } from './admin-routes';
 import { decodeSegment } from './bytes';
 import { DurableWaiter } from './durable-waiter';
+import { UiFiles } from './ui-files';
 import { badRequest, HttpError } from './http-error';
 
 /** JSON bodies may carry a payload as base64 (4/3 of its size) plus the other fields */
@@ -19,6 +21,8 @@ const BODY_SLACK = 64 * 1024;
 export function bodyLimit(maxPayload: number): number {
   return Math.ceil((maxPayload * 4) / 3) + BODY_SLACK;
 }
+
+const ROUTES: readonly ApiRoute[] = [...API_ROUTES, ...ADMIN_ROUTES];
 
 type OpsRoute = { path: string; handle: (req: http.IncomingMessage, res: http.ServerResponse) => void | Promise<void> };
 
@@ -151,6 +155,7 @@ export class HttpServer {
   private readonly server: http.Server | https.Server;
   private closing = false;
   private readonly ops: OpsRoute[];
+  private readonly ui = new UiFiles();
   /** the last request of each connection still being handled */
   private readonly tails = new WeakMap<Socket, Promise<void>>();
 
@@ -248,6 +253,10 @@ export class HttpServer {
         await ops.handle(req, res);
         return;
       }
+      if ((method === 'GET' || method === 'HEAD') && this.d.settings.bool('dashboard') && this.ui.serve(path, method, res)) {
+        label = 'ui';
+        return;
+      }
       const match = this.match(method, path);
       label = match.route.path;
       await this.serveApi(req, res, match, query);
@@ -272,7 +281,7 @@ export class HttpServer {
   private match(method: string, path: string): Match {
     const segments = path.split('/').slice(1);
     const allowed: string[] = [];
-    for (const route of API_ROUTES) {
+    for (const route of ROUTES) {
       const parts = route.path.split('/').slice(1);
       if (parts.length !== segments.length) continue;
       const params: Bytes[] = [];
@@ -308,7 +317,8 @@ export class HttpServer {
       if (m.route.body) discardRest(req);
       throw denied;
     }
-    const refusal = gateRefusal(d.gate, this.requester(req), m.route.need, m.params);
+    const who = this.requester(req);
+    const refusal = gateRefusal(d.gate, who, m.route.need, m.params);
     if (refusal) {
       if (m.route.body) discardRest(req);
       throw refusal;
@@ -316,12 +326,17 @@ export class HttpServer {
     const raw = m.route.body ? await readBody(req, bodyLimit(d.settings.int('max-payload'))) : Buffer.alloc(0);
     let reply: ApiReply;
     try {
-      reply = m.route.handle(d.api, { params: m.params, query, body: m.route.body ? parseJson(raw) : undefined });
+      reply = m.route.handle(d.api, { who, params: m.params, query, body: m.route.body ? parseJson(raw) : undefined });
     } finally {
       // log before reply: whatever the call appended (or an earlier write it reports) must be durable first
       await this.durable.wait(d.position.lastLsn);
     }
-    sendJson(res, reply.status, reply.body, reply.headers);
+    if (reply.raw) {
+      res.writeHead(reply.status, { 'Content-Type': reply.raw.contentType, 'Content-Length': reply.raw.bytes.length, ...reply.headers });
+      res.end(reply.raw.bytes);
+    } else {
+      sendJson(res, reply.status, reply.body, reply.headers);
+    }
   }
 
   /**

@@ -178,6 +178,13 @@ const TABLE = {
       ['nextRunAt', Kind.Num],
     ],
   },
+  promote: {
+    code: 17,
+    fields: [
+      ['at', Kind.Num],
+      ['id', Kind.Bytes],
+    ],
+  },
 } as const;
 
 // Compile-time check that the table names every field of every record type:

@@ -115,7 +115,7 @@ export const PERSISTED_JOB_FIELDS = [
   // the shared object behind retries/backoffBase/backoffMax/lease, persisted through those four
   'policy',
 ] as const;
-export const RUNTIME_JOB_FIELDS = ['prev', 'next', 'heapIndex', 'deadline', 'owner'] as const;
+export const RUNTIME_JOB_FIELDS = ['prev', 'next', 'heapIndex', 'deadline', 'owner', 'listSeq'] as const;
 
 const JOB_FIELDS = 21;
 

@@ -1,0 +1,175 @@
+import { expect } from 'chai';
+import Redis from 'ioredis';
+import type { Browser, Page } from 'playwright-core';
+import { BrokerProcess, startBroker } from './helpers/broker';
+import { launchChromium } from './helpers/browser';
+import { Clients, cmd, fields, waitFor } from './helpers/util';
+
+/**
+ * The dashboard in a real browser (headless Debian Chromium through
+ * playwright-core) against a real broker: every click goes through the
+ * page's own JavaScript, fetch and the /v1 API.
+ */
+describe('dashboard: in a real browser', function () {
+  this.timeout(180_000);
+  let browser: Browser;
+  let broker: BrokerProcess;
+  const clients = new Clients(() => broker.port);
+  let r: Redis;
+  let base = '';
+  const pageErrors: string[] = [];
+
+  async function newPage(): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('dialog', (d) => void d.accept()); // the purge / delete confirmations
+    page.setDefaultTimeout(20_000);
+    return page;
+  }
+
+  before(async () => {
+    browser = await launchChromium();
+    broker = await startBroker({}, { http: true });
+    base = `http://127.0.0.1:${broker.httpPort}`;
+    r = clients.make();
+  });
+  after(async () => {
+    clients.closeAll();
+    await browser?.close();
+    await broker?.cleanup();
+  });
+  afterEach(() => {
+    expect(pageErrors, 'uncaught errors in the page').to.deep.equal([]);
+  });
+
+  it('overview -> queue -> page through 1,000 jobs -> a job; retry a dead job; pause; add a cron entry', async () => {
+    const ids: string[] = [];
+    const p = r.pipeline();
+    for (let i = 0; i < 1000; i++) p.call('ENQUEUE', 'mail', JSON.stringify({ to: `user${i}@example.com`, n: i }));
+    for (const [e, id] of (await p.exec())!) {
+      expect(e).to.equal(null);
+      ids.push(String(id));
+    }
+    const deadId = String(await cmd(r, 'ENQUEUE', 'billing', '{"invoice":42}', 'RETRIES', 0));
+    await cmd(r, 'CLAIM', 'billing');
+    await cmd(r, 'NACK', deadId, 'ERROR', 'card declined');
+
+    const page = await newPage();
+    await page.goto(`${base}/`);
+    const mailRow = page.locator('tr[data-queue="mail"]');
+    await expect(await mailRow.locator('td[data-state="ready"]').textContent()).to.equal('1,000');
+    expect(await page.locator('tr[data-queue="billing"] td[data-state="dead"]').textContent()).to.equal('1');
+    expect(await page.locator('[data-fact="appendfsync"] dd').textContent()).to.equal('always');
+
+    // the queue page: 50 a page, through all 1,000
+    await mailRow.locator('a').click();
+    await page.locator('table.jobs').waitFor();
+    const seen: string[] = [];
+    for (;;) {
+      await page.locator('.pager span.muted', { hasText: `${seen.length + 1}–` }).waitFor();
+      seen.push(...(await page.locator('table.jobs tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-id')!))));
+      const next = page.locator('.pager button', { hasText: 'next' });
+      if (await next.isDisabled()) break;
+      await next.click();
+    }
+    expect(seen).to.deep.equal(ids);
+    // back one page works from the kept cursors
+    await page.locator('.pager button', { hasText: 'previous' }).click();
+    await page.locator('.pager span.muted', { hasText: '901–950 of 1,000' }).waitFor();
+
+    // a job: every STATUS field and the payload as pretty JSON
+    await page.locator(`table.jobs a[href="#/job/${ids[920]}"]`).click();
+    await page.locator('tr[data-field="state"]').waitFor();
+    expect(await page.locator('tr[data-field="queue"] td').textContent()).to.equal('mail');
+    for (const f of ['id', 'priority', 'deliveries', 'retries', 'created-at', 'lease', 'backoff', 'expires-at']) {
+      expect(await page.locator(`tr[data-field="${f}"]`).count(), f).to.equal(1);
+    }
+    expect(await page.locator('pre.payload.json').textContent()).to.equal(JSON.stringify({ to: 'user920@example.com', n: 920 }, null, 2));
+
+    // retry a dead job: the state changes on the page and in the broker
+    await page.goto(`${base}/ui/#/job/${deadId}`);
+    await page.locator('h1 .badge', { hasText: 'dead' }).waitFor();
+    expect(await page.locator('tr[data-field="last-error"] td').textContent()).to.equal('card declined');
+    await page.locator('button.retry').click();
+    await page.locator('h1 .badge', { hasText: 'ready' }).waitFor();
+    expect(fields(await cmd(r, 'STATUS', deadId)).state).to.equal('ready');
+
+    // pause a queue from its page
+    await page.goto(`${base}/ui/#/queue/mail`);
+    await page.locator('button', { hasText: 'Pause' }).click();
+    await page.locator('h1 .badge.paused').waitFor();
+    await page.locator('button', { hasText: 'Resume' }).waitFor();
+    expect(fields(await cmd(r, 'QSTATS', 'mail')).paused).to.equal(1);
+
+    // add a recurring job
+    await page.locator('nav a', { hasText: 'Cron' }).click();
+    await page.locator('p.empty').waitFor();
+    await page.fill('input[name="name"]', 'nightly');
+    await page.fill('input[name="expression"]', '0 3 * * *');
+    await page.fill('input[name="queue"]', 'reports');
+    await page.fill('input[name="payload"]', '{"kind":"daily"}');
+    await page.fill('input[name="timezone"]', 'Europe/Paris');
+    await page.selectOption('select[name="priority"]', 'low');
+    await page.locator('form.cron button[type="submit"]').click();
+    const row = page.locator('tr[data-name="nightly"]');
+    await row.waitFor();
+    expect(await row.locator('td').nth(2).textContent()).to.equal('Europe/Paris');
+    const list = (await cmd(r, 'CRON', 'LIST')) as unknown[][];
+    expect(list.map((e) => e.slice(0, 3))).to.deep.equal([['nightly', '0 3 * * *', 'reports']]);
+    // a bad expression is refused by the server's validator, and says so
+    await page.fill('input[name="name"]', 'broken');
+    await page.fill('input[name="expression"]', 'every day');
+    await page.fill('input[name="queue"]', 'reports');
+    await page.locator('form.cron button[type="submit"]').click();
+    await page.locator('#flash.error', { hasText: 'cron expression' }).waitFor();
+    await page.close();
+  });
+
+  it('asks for the password when one is set, sends it on every call, and shows a refused action', async () => {
+    const locked = await startBroker({ requirepass: 'sesame' }, { http: true });
+    try {
+      const lockedBase = `http://127.0.0.1:${locked.httpPort}`;
+      const admin = new Redis({ port: locked.port, password: 'sesame', maxRetriesPerRequest: 0, retryStrategy: () => null });
+      admin.on('error', () => {});
+      try {
+        await cmd(admin, 'ENQUEUE', 'secret-queue', 'x');
+        // the API itself refuses without the password, whatever the page does
+        const bare = await fetch(`${lockedBase}/v1/queues/secret-queue/pause`, { method: 'POST', headers: { 'Content-Type': 'application/json' } });
+        expect(bare.status).to.equal(401);
+
+        const page = await newPage();
+        await page.goto(`${lockedBase}/`);
+        await page.locator('form.login').waitFor();
+        expect(await page.locator('table.queues').count()).to.equal(0);
+        await page.fill('input[name="password"]', 'wrong');
+        await page.locator('form.login button').click();
+        await page.locator('form.login', { hasText: 'refused' }).waitFor();
+        await page.fill('input[name="password"]', 'sesame');
+        await page.locator('form.login button').click();
+        await page.locator('tr[data-queue="secret-queue"]').waitFor();
+        expect(await page.locator('#who').textContent()).to.match(/default/);
+
+        // the password changes under the page: its next action is refused, and it asks again
+        await page.locator('tr[data-queue="secret-queue"] a').click();
+        await page.locator('button', { hasText: 'Pause' }).waitFor();
+        await cmd(admin, 'CONFIG', 'SET', 'requirepass', 'open-sesame');
+        // (the 2 s poll may meet the new password first and ask for it before the click lands: refused either way)
+        await page
+          .locator('button', { hasText: 'Pause' })
+          .click({ timeout: 3000 })
+          .catch(() => {});
+        await page.locator('form.login', { hasText: 'refused' }).waitFor();
+        expect(fields(await cmd(admin, 'QSTATS', 'secret-queue')).paused).to.equal(0);
+        await page.fill('input[name="password"]', 'open-sesame');
+        await page.locator('form.login button').click();
+        await page.locator('button', { hasText: 'Pause' }).click();
+        await waitFor(async () => fields(await cmd(admin, 'QSTATS', 'secret-queue')).paused === 1, 'paused from the page after logging in again', 10_000);
+        await page.close();
+      } finally {
+        admin.disconnect();
+      }
+    } finally {
+      await locked.cleanup();
+    }
+  });
+});
