@@ -16,10 +16,15 @@ export class Job<T = unknown> {
    * (TOUCH got -STALE) or `Worker.close()` gave up waiting for the handler.
    * A long handler should check it (or pass it to fetch & co.).
    */
-  readonly signal: AbortSignal;
+  get signal(): AbortSignal {
+    if (typeof this.signalSource === 'function') this.signalSource = this.signalSource();
+    return this.signalSource;
+  }
   /** the id exactly as the broker sent it (ids are binary-safe) */
   readonly rawId: Buffer;
 
+  /** the signal, or (from the Worker) a function making it on first use: most handlers never look */
+  private signalSource: AbortSignal | (() => AbortSignal);
   private decoded = false;
   private value: T | undefined;
 
@@ -28,7 +33,7 @@ export class Job<T = unknown> {
     queue: Buffer,
     payload: Buffer,
     delivery: number,
-    signal: AbortSignal,
+    signal: AbortSignal | (() => AbortSignal),
     private readonly codec: Codec<T>,
     private readonly touchFn: (job: Job<T>, leaseMs?: number) => Promise<number>,
   ) {
@@ -37,7 +42,7 @@ export class Job<T = unknown> {
     this.queue = queue.toString('utf8');
     this.payload = payload;
     this.delivery = delivery;
-    this.signal = signal;
+    this.signalSource = signal;
   }
 
   /** the payload decoded with the worker's codec (decoded on first access; DecodeError fails the job for good) */

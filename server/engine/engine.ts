@@ -491,6 +491,10 @@ export class Engine {
    */
   settle(): void {
     if (this.settling) return;
+    if (this.readied.size === 0 && this.roomy.size === 0) {
+      this.announceDeadline(); // nothing can be served: the common case of a CLAIM or an ACK
+      return;
+    }
     this.settling = true;
     try {
       while (this.readied.size > 0 || this.roomy.size > 0) {

@@ -15,7 +15,16 @@ export interface JobPolicy {
 const MAX_INTERNED = 4096;
 const interned = new Map<string, JobPolicy>();
 
+/** the policy returned last: consecutive jobs nearly always share it (no key string to build) */
+let last: JobPolicy = Object.freeze({ retries: NaN, backoffBase: NaN, backoffMax: NaN, lease: NaN });
+
 export function jobPolicy(retries: number, backoffBase: number, backoffMax: number, lease: number): JobPolicy {
+  const l = last;
+  if (l.retries === retries && l.backoffBase === backoffBase && l.backoffMax === backoffMax && l.lease === lease) return l;
+  return (last = lookup(retries, backoffBase, backoffMax, lease));
+}
+
+function lookup(retries: number, backoffBase: number, backoffMax: number, lease: number): JobPolicy {
   const key = `${retries}:${backoffBase}:${backoffMax}:${lease}`;
   let p = interned.get(key);
   if (p) return p;

@@ -297,7 +297,7 @@ export class AppendLog {
     let bytes = 0;
     while (count < max && (count === 0 || bytes + this.pending[count].length <= MAX_WRITE)) bytes += this.pending[count++].length;
     const frames = count === this.pending.length ? this.pending : this.pending.slice(0, count);
-    const data = count === 1 ? frames[0] : Buffer.concat(frames, bytes);
+    const data = count === 1 ? frames[0] : joinFrames(frames, bytes);
     const always = this.o.appendfsync() === 'always';
     const dsync = always && file.dsyncFd >= 0 && !file.unsynced;
     const pos = file.size;
@@ -495,4 +495,21 @@ export class AppendLog {
     this.syncRequested = true;
     this.schedule();
   }
+}
+
+/**
+ * The bytes of the frames as one Buffer: frames encoded one
+ * after the other into the same arena (record-codec.ts) are already one run
+ * of memory, written as a view of it without a copy; else they are joined.
+ */
+function joinFrames(frames: Buffer[], bytes: number): Buffer {
+  const first = frames[0];
+  const count = frames.length;
+  let end = first.byteOffset + first.length;
+  for (let i = 1; i < count; i++) {
+    const f = frames[i];
+    if (f.buffer !== first.buffer || f.byteOffset !== end) return Buffer.concat(frames, bytes);
+    end += f.length;
+  }
+  return Buffer.from(first.buffer, first.byteOffset, bytes);
 }

@@ -318,12 +318,147 @@ export function encodeFrame(body: unknown[]): Buffer {
 export function encodeRecord(rec: LogRecord): Buffer {
   const spec = RECORD_TYPES[rec.type];
   if (!spec) throw new CodecError(`unknown record type ${String(rec.type)}`);
+  const fast = FAST_TYPES[spec.code] ? encodeFast(rec as unknown as Record<string, unknown>, spec) : null;
+  return fast ?? encodeRecordMsgpackr(rec);
+}
+
+/** encodeRecord through msgpackr alone (the reference the hand encoder must match byte for byte) */
+export function encodeRecordMsgpackr(rec: LogRecord): Buffer {
+  const spec = RECORD_TYPES[rec.type];
+  if (!spec) throw new CodecError(`unknown record type ${String(rec.type)}`);
   const fields = spec.fields;
   const body: unknown[] = new Array(fields.length + 1);
   body[0] = spec.code;
   const r = rec as unknown as Record<string, unknown>;
   for (let i = 0; i < fields.length; i++) body[i + 1] = encodeValue(r[fields[i][0]], fields[i][1]);
   return encodeFrame(body);
+}
+
+// ---- the hot path: records of plain numbers and byte strings ---------------
+
+/**
+ * Records whose fields are all numbers and byte strings (enqueue, claim, ack,
+ * nack, touch, ...: nearly every record of live traffic) are encoded by hand
+ * straight into a shared arena, skipping the body array, one Buffer per
+ * byte string and msgpackr's generic walk. The bytes are exactly the ones
+ * msgpackr writes for the same body (useRecords off, no float32): the same
+ * smallest integer forms, float64 for the rest, bin8/16/32 for bytes
+ * (test/persistence-codec.test.ts compares the two). A frame is a slice of
+ * the arena; the arena is never rewritten (a full one is left to the frames
+ * that point into it and a new one is started), so a frame stays valid.
+ */
+const FAST_TYPES: boolean[] = [];
+for (const spec of Object.values(RECORD_TYPES)) {
+  if (
+    spec.fields.length < 15 &&
+    spec.fields.every(([, kind]) => kind === Kind.Num || kind === Kind.NumOrNull || kind === Kind.Bytes || kind === Kind.BytesOrNull)
+  ) {
+    FAST_TYPES[spec.code] = true;
+  }
+}
+
+const ARENA_SIZE = 256 * 1024;
+let arena = Buffer.allocUnsafe(ARENA_SIZE);
+let arenaPos = 0;
+
+/** room for a fixarray header, and per field its largest header (a float64, or bin32's 5 bytes) */
+function fastRoom(rec: Record<string, unknown>, fields: readonly FieldSpec[]): number {
+  let n = FRAME_HEADER + 1;
+  for (let i = 0; i < fields.length; i++) {
+    const v = rec[fields[i][0]];
+    n += typeof v === 'string' ? 5 + v.length : 9;
+  }
+  return n;
+}
+
+function encodeFast(rec: Record<string, unknown>, spec: TypeSpec): Buffer | null {
+  const fields = spec.fields;
+  const room = fastRoom(rec, fields);
+  if (ARENA_SIZE - arenaPos < room) {
+    arena = Buffer.allocUnsafe(Math.max(ARENA_SIZE, room));
+    arenaPos = 0;
+  }
+  const buf = arena;
+  const start = arenaPos;
+  let p = start + FRAME_HEADER;
+  buf[p++] = 0x90 | (fields.length + 1);
+  buf[p++] = spec.code; // codes < 0x80: a positive fixint
+  for (let i = 0; i < fields.length; i++) {
+    const kind = fields[i][1];
+    const v = rec[fields[i][0]];
+    if (typeof v === 'number') {
+      if (kind !== Kind.Num && kind !== Kind.NumOrNull) return null;
+      p = writeNumber(buf, p, v);
+    } else if (typeof v === 'string') {
+      if (kind !== Kind.Bytes && kind !== Kind.BytesOrNull) return null;
+      const len = v.length;
+      if (len < 0x100) {
+        buf[p++] = 0xc4;
+        buf[p++] = len;
+      } else if (len < 0x10000) {
+        buf[p++] = 0xc5;
+        buf[p++] = len >> 8;
+        buf[p++] = len & 0xff;
+      } else {
+        buf[p++] = 0xc6;
+        buf.writeUInt32BE(len, p);
+        p += 4;
+      }
+      p += (buf as Buffer & { latin1Write(s: string, offset: number, length: number): number }).latin1Write(v, p, len);
+    } else if (v === null || v === undefined) {
+      // msgpackr writes undefined as nil too; only the *OrNull kinds may be nil
+      if (kind !== Kind.BytesOrNull && kind !== Kind.NumOrNull) return null;
+      buf[p++] = 0xc0;
+    } else {
+      return null;
+    }
+  }
+  const len = p - start - FRAME_HEADER;
+  buf.writeUInt32LE(len, start);
+  const body = start + FRAME_HEADER;
+  buf.writeUInt32LE(zlib.crc32(buf.subarray(body, p)), start + 4);
+  arenaPos = p;
+  return buf.subarray(start, p);
+}
+
+/** a number as msgpackr writes it (useRecords off, no float32) */
+function writeNumber(buf: Buffer, p: number, v: number): number {
+  if (v >>> 0 === v) {
+    if (v < 0x80) {
+      buf[p++] = v;
+    } else if (v < 0x100) {
+      buf[p++] = 0xcc;
+      buf[p++] = v;
+    } else if (v < 0x10000) {
+      buf[p++] = 0xcd;
+      buf[p++] = v >> 8;
+      buf[p++] = v & 0xff;
+    } else {
+      buf[p++] = 0xce;
+      buf.writeUInt32BE(v, p);
+      p += 4;
+    }
+  } else if (v >> 0 === v) {
+    if (v >= -0x20) {
+      buf[p++] = 0x100 + v;
+    } else if (v >= -0x80) {
+      buf[p++] = 0xd0;
+      buf[p++] = v + 0x100;
+    } else if (v >= -0x8000) {
+      buf[p++] = 0xd1;
+      buf.writeInt16BE(v, p);
+      p += 2;
+    } else {
+      buf[p++] = 0xd2;
+      buf.writeInt32BE(v, p);
+      p += 4;
+    }
+  } else {
+    buf[p++] = 0xcb;
+    buf.writeDoubleBE(v, p);
+    p += 8;
+  }
+  return p;
 }
 
 /** the positional array of a body; throws CodecError when it does not decode */

@@ -24,8 +24,8 @@ import { CodecError } from './record-codec';
 export interface OrderInput {
   /** jobs in write order */
   jobs: Job[];
-  /** each job's list predecessor id when written (null: the list's head) */
-  prevIds: Array<string | null>;
+  /** each job's list predecessor id when written (null: the list's head; undefined: the job written just before it) */
+  prevIds: Array<string | null | undefined>;
   /** a number per state list (same number = same list) */
   listIds: Int32Array;
   /** the write index of the job with this id, or -1 */
@@ -51,7 +51,7 @@ export function listOrder({ jobs, prevIds, listIds, indexOf }: OrderInput): Job[
       continue;
     }
     // usually the job written just before (a list written in order); else look it up
-    const p = i > 0 && jobs[i - 1].id === prev ? i - 1 : indexOf(prev);
+    const p = prev === undefined ? i - 1 : i > 0 && jobs[i - 1].id === prev ? i - 1 : indexOf(prev);
     if (p < 0) throw new CodecError(`job ${JSON.stringify(jobs[i].id)} follows unknown job ${JSON.stringify(prev)}`);
     if (listIds[p] !== list) throw new CodecError(`job ${JSON.stringify(jobs[i].id)} follows a job of another list`);
     if (firstChild[p] === -1) firstChild[p] = i;

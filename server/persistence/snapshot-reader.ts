@@ -29,8 +29,8 @@ export interface LoadedSnapshot {
   crons: CronSetRecord[];
   /** in write order (installSnapshot puts each list in order) */
   jobs: Job[];
-  /** each job's list predecessor when it was written */
-  prevIds: Array<string | null>;
+  /** each job's list predecessor when it was written (undefined: the job written just before it, see listOrder) */
+  prevIds: Array<string | null | undefined>;
   bytes: number;
 }
 
@@ -55,13 +55,18 @@ export async function readSnapshot(path: string, name: string): Promise<LoadedSn
   const queues: QueueMeta[] = [];
   const crons: CronSetRecord[] = [];
   const written: Job[] = [];
-  const prevIds: Array<string | null> = [];
+  const prevIds: Array<string | null | undefined> = [];
+  // the usual prev is the job written just before: kept as undefined, so its id string dies young
+  const pushPrev = (prev: string | null) => {
+    const n = written.length;
+    prevIds.push(prev !== null && n > 1 && written[n - 2].id === prev ? undefined : prev);
+  };
   const walk = await walkFile(path, (buf, s, e) => {
     if (header && !end) {
       const job = readJobFrame(buf, s, e);
       if (job) {
         written.push(job);
-        prevIds.push(codec.lastPrev);
+        pushPrev(codec.lastPrev);
         return;
       }
     }
@@ -79,7 +84,7 @@ export async function readSnapshot(path: string, name: string): Promise<LoadedSn
       case SNAP_JOB: {
         const { prev, job } = jobFromBody(body);
         written.push(job);
-        prevIds.push(prev);
+        pushPrev(prev);
         return;
       }
       case SNAP_QUEUE:
@@ -132,16 +137,25 @@ export async function installSnapshot(store: JobStore, snap: LoadedSnapshot, nam
   const jobs = snap.jobs;
   const n = jobs.length;
   const listIds = new Int32Array(n);
-  const indexOfId = new Map<string, number>();
+  // write index by id: only needed for a prev that is not the job written just before
+  // (jobs changed while the snapshot was written), so built on first use
+  let indexOfId: Map<string, number> | null = null;
+  const indexOf = (id: string): number => {
+    if (indexOfId === null) {
+      indexOfId = new Map();
+      for (let i = 0; i < n; i++) indexOfId.set(jobs[i].id, i);
+    }
+    return indexOfId.get(id) ?? -1;
+  };
   const queueIds = new Map<string, number>();
   let lastQueue: string | null = null;
   let lastQueueId = 0;
   try {
     for (let i = 0; i < n; i++) {
       const job = jobs[i];
-      if (store.jobs.has(job.id)) throw new CodecError(`job ${JSON.stringify(job.id)} twice`);
+      const size: number = store.jobs.size;
       store.jobs.set(job.id, job);
-      indexOfId.set(job.id, i);
+      if (store.jobs.size === size) throw new CodecError(`job ${JSON.stringify(job.id)} twice`);
       if (job.queue !== lastQueue) {
         lastQueue = job.queue;
         let q = queueIds.get(job.queue);
@@ -151,8 +165,8 @@ export async function installSnapshot(store: JobStore, snap: LoadedSnapshot, nam
       listIds[i] = lastQueueId * 8 + listIndex(job);
       if (i % INSTALL_SLICE === INSTALL_SLICE - 1) await yieldToLoop();
     }
-    const ordered = listOrder({ jobs, prevIds: snap.prevIds, listIds, indexOf: (id) => indexOfId.get(id) ?? -1 });
-    indexOfId.clear();
+    const ordered = listOrder({ jobs, prevIds: snap.prevIds, listIds, indexOf });
+    indexOfId = null;
     for (const m of snap.queues) {
       const q = store.queue(m.name);
       q.paused = m.paused;
