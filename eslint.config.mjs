@@ -40,6 +40,8 @@ export default tseslint.config(
           'URLSearchParams',
           'Node',
           'atob',
+          'btoa',
+          'TextEncoder',
           'confirm',
           'setTimeout',
           'clearTimeout',

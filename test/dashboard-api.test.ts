@@ -92,6 +92,34 @@ describe('dashboard: files and JSON routes', function () {
     expect((await get('/v1/whoami')).body).to.deep.equal({ user: 'default', authRequired: false, canWrite: true });
   });
 
+  it('/v1/whoami answers every authenticated user (a read-only one: canWrite false, no ACL LOG entry); NOAUTH without credentials', async () => {
+    const locked = await startBroker({ requirepass: 'sesame' }, { http: true });
+    const root = new Redis({ port: locked.port, password: 'sesame', maxRetriesPerRequest: 0, retryStrategy: () => null });
+    root.on('error', () => {});
+    try {
+      await cmd(root, 'ACL', 'SETUSER', 'viewer', 'on', '>viewpw', '+@read', '~*');
+      const whoami = async (authorization?: string) => {
+        const res = await fetch(`http://127.0.0.1:${locked.httpPort}/v1/whoami`, { headers: authorization ? { Authorization: authorization } : {} });
+        return { status: res.status, body: (await res.json()) as Json };
+      };
+      const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+      const logBefore = ((await cmd(root, 'ACL', 'LOG')) as unknown[]).length;
+      expect(await whoami(basic('viewer', 'viewpw'))).to.deep.equal({ status: 200, body: { user: 'viewer', authRequired: true, canWrite: false } });
+      expect(((await cmd(root, 'ACL', 'LOG')) as unknown[]).length, 'the canWrite probe is not an ACL LOG refusal').to.equal(logBefore);
+      expect(await whoami('Bearer sesame')).to.deep.equal({ status: 200, body: { user: 'default', authRequired: true, canWrite: true } });
+      expect(await whoami(basic('default', 'sesame'))).to.deep.equal({ status: 200, body: { user: 'default', authRequired: true, canWrite: true } });
+      expect((await whoami()).status).to.equal(401);
+      expect((await whoami()).body.error.code).to.equal('NOAUTH');
+      expect((await whoami(basic('viewer', 'nope'))).status).to.equal(401);
+      // switched off: its credentials are refused
+      await cmd(root, 'ACL', 'SETUSER', 'viewer', 'off');
+      expect((await whoami(basic('viewer', 'viewpw'))).status).to.equal(401);
+    } finally {
+      root.disconnect();
+      await locked.cleanup();
+    }
+  });
+
   it('cron routes: set (options through the shared validator), list with next and last run, delete', async () => {
     const set = await post('/v1/cron/nightly', {
       expression: '0 3 * * *',

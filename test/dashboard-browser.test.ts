@@ -172,4 +172,98 @@ describe('dashboard: in a real browser', function () {
       await locked.cleanup();
     }
   });
+
+  it('ACL users: a read-only user logs in with a name, sees no actions and is refused 403 NOPERM; an admin user acts', async () => {
+    const locked = await startBroker({ requirepass: 'sesame' }, { http: true });
+    try {
+      const lockedBase = `http://127.0.0.1:${locked.httpPort}`;
+      const root = new Redis({ port: locked.port, password: 'sesame', maxRetriesPerRequest: 0, retryStrategy: () => null });
+      root.on('error', () => {});
+      try {
+        await cmd(root, 'ACL', 'SETUSER', 'viewer', 'on', '>viewpw', '+@read', '~*');
+        await cmd(root, 'ACL', 'SETUSER', 'admin', 'on', '>adminpw', '+@all', '~*');
+        // a password that is not Latin-1: the page sends its UTF-8 bytes, as a RESP client would
+        await cmd(root, 'ACL', 'SETUSER', 'reader', 'on', '>mot-de-passe-✓-ü', '+@read', '~*');
+        const deadId = String(await cmd(root, 'ENQUEUE', 'orders', '{"n":1}', 'RETRIES', 0));
+        await cmd(root, 'CLAIM', 'orders');
+        await cmd(root, 'NACK', deadId, 'ERROR', 'boom');
+        const readyId = String(await cmd(root, 'ENQUEUE', 'orders', '{"n":2}'));
+
+        const page = await newPage();
+        const login = async (user: string, password: string) => {
+          await page.locator('form.login').waitFor();
+          await page.fill('input[name="user"]', user);
+          await page.fill('input[name="password"]', password);
+          await page.locator('form.login button').click();
+        };
+        await page.goto(`${lockedBase}/`);
+        await login('viewer', 'viewpw');
+
+        // the overview: the queues; the server panel (INFO, @dangerous) says why it is not shown
+        await page.locator('tr[data-queue="orders"]').waitFor();
+        expect(await page.locator('tr[data-queue="orders"] td[data-state="dead"]').textContent()).to.equal('1');
+        expect(await page.locator('#who').textContent()).to.match(/^viewer \(read-only\)/);
+        expect(await page.locator('section.server .noperm').textContent()).to.match(/no permissions to run the 'info' command/);
+
+        // a queue page: its jobs, and none of its actions
+        await page.locator('tr[data-queue="orders"] a').click();
+        await page.locator(`table.jobs tr[data-id="${readyId}"]`).waitFor();
+        const pause = page.locator('button', { hasText: 'Pause' });
+        const retryAll = page.locator('button.retry-all');
+        expect(await pause.count()).to.equal(1); // there, hidden by body.readonly
+        expect(await pause.isVisible()).to.equal(false);
+        expect(await retryAll.isVisible()).to.equal(false);
+        expect(await page.locator('button', { hasText: 'Purge' }).isVisible()).to.equal(false);
+        // a dead job: no retry button either
+        await page.goto(`${lockedBase}/ui/#/job/${deadId}`);
+        await page.locator('h1 .badge', { hasText: 'dead' }).waitFor();
+        expect(await page.locator('button.retry').count()).to.equal(1);
+        expect(await page.locator('button.retry').isVisible()).to.equal(false);
+
+        // the API refuses the browser's own request with the viewer's credentials: 403 NOPERM, not 401
+        const refused = await page.evaluate(async () => {
+          const res = await fetch('/v1/queues/orders/pause', {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json', Authorization: `Basic ${btoa('viewer:viewpw')}` },
+          });
+          return { status: res.status, body: (await res.json()) as { error: { code: string; message: string } } };
+        });
+        expect(refused.status).to.equal(403);
+        expect(refused.body.error.code).to.equal('NOPERM');
+        expect(refused.body.error.message).to.match(/viewer has no permissions to run the 'pause' command/);
+        expect(fields(await cmd(root, 'QSTATS', 'orders')).paused).to.equal(0);
+
+        // log out; log in as the admin user: the actions are there
+        await page.locator('#who button.logout').click();
+        await login('admin', 'adminpw');
+        await page.locator('h1 .badge', { hasText: 'dead' }).waitFor();
+        expect(await page.locator('#who').textContent()).to.match(/^admin log out$/);
+        expect(await page.locator('button.retry').isVisible()).to.equal(true);
+        await page.goto(`${lockedBase}/ui/#/queue/orders`);
+        await pause.waitFor({ state: 'visible' });
+        expect(await retryAll.isVisible()).to.equal(true);
+
+        // a permission taken away under the page: the action shows the server's NOPERM message, not a login form
+        await cmd(root, 'ACL', 'SETUSER', 'admin', '-pause');
+        await pause.click();
+        await page.locator('#flash.error', { hasText: "admin has no permissions to run the 'pause' command" }).waitFor();
+        expect(await page.locator('form.login').count()).to.equal(0);
+        expect(fields(await cmd(root, 'QSTATS', 'orders')).paused).to.equal(0);
+        await cmd(root, 'ACL', 'SETUSER', 'admin', '+pause');
+        await pause.click();
+        await page.locator('h1 .badge.paused').waitFor();
+        expect(fields(await cmd(root, 'QSTATS', 'orders')).paused).to.equal(1);
+
+        // a UTF-8 password goes as its UTF-8 bytes in Basic
+        await page.locator('#who button.logout').click();
+        await login('reader', 'mot-de-passe-✓-ü');
+        await page.locator('#who', { hasText: 'reader (read-only)' }).waitFor();
+        await page.close();
+      } finally {
+        root.disconnect();
+      }
+    } finally {
+      await locked.cleanup();
+    }
+  });
 });

@@ -1,5 +1,5 @@
-// The dashboard: a hash router, a 2 s poll of the page on screen, login when the broker has a password.
-import { ApiError, get, setToken, token } from './api.js';
+// The dashboard: a hash router, a 2 s poll of the page on screen, login (user and password) when the broker needs it.
+import { ApiError, get, loggedIn, setCredentials, user } from './api.js';
 import { h, render } from './dom.js';
 import { overviewPage } from './pages/overview.js';
 import { queuePage } from './pages/queue.js';
@@ -26,7 +26,11 @@ const ctx = {
     clearTimeout(flashTimer);
     flashTimer = setTimeout(() => (flashEl.hidden = true), kind === 'error' ? 8000 : 3000);
   },
-  /** runs an action; a refusal (no permission, bad input, a state that does not allow it) is shown, not thrown */
+  /**
+   * runs an action; a refusal (no permission, bad input, a state that does not allow it) is shown, not
+   * thrown. Only a 401 (no or wrong credentials) asks to log in: a 403 NOPERM is these credentials'
+   * permissions, and the server's message says which.
+   */
   async act(what, fn) {
     try {
       const out = await fn();
@@ -36,6 +40,8 @@ const ctx = {
     } catch (e) {
       if (isAuthError(e)) return showLogin(e.message);
       ctx.flash(`${what} refused: ${e.code ?? ''} ${e.message}`, 'error');
+      // permissions may have changed under the page (ACL SETUSER): show what the user may do now
+      if (e instanceof ApiError && e.status === 403) whoami().catch(() => {});
       return undefined;
     }
   },
@@ -110,12 +116,12 @@ async function whoami() {
   const me = await get('/v1/whoami');
   ctx.canWrite = me.canWrite;
   document.body.classList.toggle('readonly', !me.canWrite);
-  whoEl.textContent = me.authRequired ? `${me.user}${me.canWrite ? '' : ' (read-only)'}` : '';
-  whoEl.append(...(me.authRequired && token() ? [' ', h('button.link', { type: 'button', onclick: logout }, 'log out')] : []));
+  whoEl.textContent = me.authRequired || !me.canWrite ? `${me.user}${me.canWrite ? '' : ' (read-only)'}` : '';
+  whoEl.append(...(loggedIn() ? [' ', h('button.link.logout', { type: 'button', onclick: logout }, 'log out')] : []));
 }
 
 function logout() {
-  setToken('');
+  setCredentials('', '');
   show();
 }
 
@@ -123,23 +129,26 @@ function showLogin(reason) {
   clearTimeout(timer);
   page = null;
   whoEl.textContent = '';
-  const input = h('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true, autofocus: true });
+  document.body.classList.remove('readonly');
+  const name = h('input', { type: 'text', name: 'user', autocomplete: 'username', placeholder: 'default', value: user() });
+  const input = h('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true });
   const form = h(
     'form.login',
     {
       onsubmit: (ev) => {
         ev.preventDefault();
-        setToken(input.value);
+        setCredentials(name.value.trim(), input.value);
         show();
       },
     },
     h('h1', {}, 'Log in'),
-    h('p.muted', {}, token() ? `The password was refused (${reason}).` : 'This broker has a password (requirepass).'),
+    h('p.muted', {}, loggedIn() ? `The credentials were refused (${reason}).` : 'This broker needs a password (requirepass or ACL users).'),
+    h('label', {}, 'User (empty: the default user) ', name),
     h('label', {}, 'Password ', input),
     h('button', { type: 'submit' }, 'Log in'),
   );
   render(main, form);
-  input.focus();
+  (user() ? input : name).focus();
 }
 
 window.addEventListener('hashchange', show);

@@ -16,7 +16,8 @@ import {
 import { checkQueueName } from '../rules/names';
 import { parsePurgeTarget } from '../rules/purge-target';
 import { queueStatsFields } from '../rules/queue-fields';
-import { gateRefusal } from '../rules/request-gate';
+import { EngineError } from '../engine/engine-errors';
+import { GateState, gateRefusal, NOAUTH_TEXT } from '../rules/request-gate';
 import { ApiContext, ApiReply, ApiRequest, ApiRoute, enqueueOptions, getJob, isObject, jobAction, payloadOf } from './api-routes';
 import { bytesToBase64, bytesToText, textToBytes } from './bytes';
 import { badRequest } from './http-error';
@@ -99,20 +100,33 @@ function overview(ctx: ApiContext): ApiReply {
   return { status: 200, body: { bucketMs: ctx.rates.bucketMs, queues } };
 }
 
-/** what the caller may do: asks the gate (so ACL rules, once there, apply), ignoring LOADING and MISCONF, which are not permissions */
+/**
+ * Who the caller is and what it may do: any authenticated user may ask (a
+ * read-only user must learn that it is read-only), a caller that has not
+ * authenticated while auth is required is NOAUTH. canWrite asks the gate
+ * (so the user's ACL rules apply), ignoring LOADING and MISCONF, which are
+ * not permissions, and without logging the probe's refusal to ACL LOG.
+ */
 function whoami(ctx: ApiContext, req: ApiRequest): ApiReply {
-  const asIfHealthy = {
-    ...ctx.gate,
-    acl: ctx.gate.acl,
+  const acl = ctx.gate.acl;
+  const who = req.who;
+  if (!(who.authed ? acl.user(who.user) : acl.openDefault)) throw new EngineError('NOAUTH', NOAUTH_TEXT);
+  const probe: GateState = {
+    acl: {
+      user: (name) => acl.user(name),
+      get openDefault() {
+        return acl.openDefault;
+      },
+      denied: () => {},
+    },
     jobs: ctx.gate.jobs,
     authRequired: ctx.gate.authRequired,
     loading: false,
     logWritable: true,
     logError: null,
   };
-  const canWrite = gateRefusal(asIfHealthy, req.who, { command: 'purge', write: true }) === null;
-  const user = (req.who as { user?: string }).user ?? 'default';
-  return { status: 200, body: { user, authRequired: ctx.gate.authRequired, canWrite } };
+  const canWrite = gateRefusal(probe, who, { command: 'purge', write: true }) === null;
+  return { status: 200, body: { user: who.user, authRequired: ctx.gate.authRequired, canWrite } };
 }
 
 // ---- CRON ---------------------------------------------------------------------------
@@ -231,7 +245,7 @@ export const ADMIN_ROUTES: readonly ApiRoute[] = [
   },
   { method: 'GET', path: '/v1/overview', need: { command: 'qstats' }, body: false, handle: overview },
   { method: 'GET', path: '/v1/server', need: { command: 'info', loading: true }, body: false, handle: (ctx) => ({ status: 200, body: ctx.serverFacts() }) },
-  { method: 'GET', path: '/v1/whoami', need: { command: 'ping', loading: true }, body: false, handle: whoami },
+  { method: 'GET', path: '/v1/whoami', need: { command: 'acl|whoami', noauth: true, loading: true }, body: false, handle: whoami },
   { method: 'GET', path: '/v1/cron', need: { command: 'cron|list' }, body: false, handle: cronList },
   { method: 'POST', path: '/v1/cron/{name}', need: { command: 'cron|set', write: true }, body: true, handle: cronSet },
   { method: 'POST', path: '/v1/cron/{name}/delete', need: { command: 'cron|del', write: true }, body: false, handle: cronDel },

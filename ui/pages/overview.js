@@ -1,5 +1,5 @@
 // Every queue with its counts, rates and settings; the server panel.
-import { get, seg } from '../api.js';
+import { ApiError, get, seg } from '../api.js';
 import { bytes, duration, h, num, render, sparkline, when } from '../dom.js';
 
 const STATES = ['ready', 'scheduled', 'active', 'completed', 'dead', 'cancelled'];
@@ -10,9 +10,16 @@ export function overviewPage() {
   const el = h('div', {}, h('h1', {}, 'Queues'), queuesEl, h('h2', {}, 'Server'), serverEl);
 
   async function refresh() {
-    const [ov, server] = await Promise.all([get('/v1/overview'), get('/v1/server')]);
+    const [ov, server] = await Promise.all([get('/v1/overview'), get('/v1/server').catch(noPermission)]);
     renderQueues(ov);
-    renderServer(server);
+    if (server instanceof ApiError) render(serverEl, h('p.muted.noperm', {}, `Not shown: ${server.message}`));
+    else renderServer(server);
+  }
+
+  /** the server panel is INFO: a user without it (a read-only ACL user: INFO is @dangerous) still sees the queues */
+  function noPermission(e) {
+    if (e instanceof ApiError && e.code === 'NOPERM') return e;
+    throw e;
   }
 
   function renderQueues(ov) {
