@@ -22,6 +22,14 @@ export interface WorkerOptions<T> {
   concurrency?: number;
   /** lease of each delivery, sent as CLAIM ... LEASE; default 30000 ms (overrides the job's own LEASE) */
   lease?: number;
+  /**
+   * Ask the broker (CLIENT REQUEUE-ON-CLOSE ON) to give this worker's jobs
+   * back the moment its claim connection closes, so a crashed process's jobs
+   * are ready again at once instead of after their leases. The price: a
+   * connection lost while handlers run (a network blip) also gives their
+   * jobs back, so they may run twice. Default false (leases only).
+   */
+  requeueOnClose?: boolean;
   /** CLAIM ... BLOCK ms: how long one claim waits for a job; default 2000. Also bounds how long close() waits for an idle claim. */
   block?: number;
   /** CLAIM ... COUNT: most jobs per claim; default = concurrency (never more than the free slots) */
@@ -90,6 +98,7 @@ export class Worker<T = unknown, R = unknown> extends TypedEmitter<WorkerEvents<
   readonly concurrency: number;
   readonly lease: number;
   readonly block: number;
+  readonly requeueOnClose: boolean;
   readonly batch: number;
   readonly heartbeat: number | false;
   readonly codec: Codec<T>;
@@ -111,6 +120,8 @@ export class Worker<T = unknown, R = unknown> extends TypedEmitter<WorkerEvents<
   /** close() is past its deadline: stop retrying ACK/NACK */
   private forced = false;
   private hadJobs = false;
+  /** CLIENT REQUEUE-ON-CLOSE ON was sent on the current claim connection (always true when not wanted) */
+  private requeueOnCloseAsked: boolean;
   private wakeUp: (() => void) | null = null;
   private readonly touchJob = (job: Job<T>, leaseMs?: number): Promise<number> => this.touch(job, leaseMs);
 
@@ -121,6 +132,8 @@ export class Worker<T = unknown, R = unknown> extends TypedEmitter<WorkerEvents<
     this.concurrency = intArg('concurrency', options.concurrency ?? 1, 1);
     this.lease = intArg('lease', options.lease ?? 30_000, 1);
     this.block = intArg('block', options.block ?? 2000, 1);
+    this.requeueOnClose = options.requeueOnClose ?? false;
+    this.requeueOnCloseAsked = !this.requeueOnClose;
     this.batch = intArg('batch', options.batch ?? this.concurrency, 1);
     this.heartbeat = options.heartbeat === false ? false : intArg('heartbeat', options.heartbeat ?? Math.max(1, Math.floor(this.lease / 2)), 1);
     this.retryDelay = intArg('retryDelay', options.retryDelay ?? 1000);
@@ -147,6 +160,7 @@ export class Worker<T = unknown, R = unknown> extends TypedEmitter<WorkerEvents<
       connectionName: 'resq-worker',
     });
     this.claimConn.on('error', (err: Error) => this.emitError(toResqError(err)));
+    this.claimConn.on('close', () => (this.requeueOnCloseAsked = !this.requeueOnClose)); // a new connection asks again
     this.cmdConn.on('error', (err: Error) => this.emitError(toResqError(err)));
     if (options.autorun ?? true)
       setImmediate(() => {
@@ -187,10 +201,17 @@ export class Worker<T = unknown, R = unknown> extends TypedEmitter<WorkerEvents<
     this.closing = true;
     this.wake();
     const deadline = Date.now() + timeoutMs;
-    if (this.loopPromise) await raceDeadline(this.loopPromise, deadline);
-    // a CLAIM still blocked after the deadline is cut off: jobs the broker may
-    // hand to it come back after their lease (or at once with requeue-on-disconnect)
-    this.claimConn.disconnect();
+    let loopEnded = this.loopPromise === undefined;
+    if (this.loopPromise)
+      await raceDeadline(
+        this.loopPromise.then(() => (loopEnded = true)),
+        deadline,
+      );
+    // A CLAIM still blocked at the deadline is cut off (its connection asked for
+    // requeue-on-close, so what it holds is ready again at once). Otherwise the
+    // claim connection stays open until the handlers are done: closing it would
+    // give their jobs back while they still run.
+    if (!loopEnded) this.claimConn.disconnect();
     await raceDeadline(Promise.all([...this.running].map((r) => r.settled)), deadline);
     const giveBack: Promise<void>[] = [];
     for (const r of this.running) {
@@ -200,6 +221,7 @@ export class Worker<T = unknown, R = unknown> extends TypedEmitter<WorkerEvents<
     // ACK/NACKs already under way get a moment more; abandoned handlers are not waited for
     const settling = [...this.running].filter((r) => r.phase === 'settling').map((r) => r.settled);
     await raceDeadline(Promise.all(settling), Date.now() + 2000);
+    this.claimConn.disconnect();
     this.forced = true;
     for (const r of this.running) this.stopHeartbeat(r);
     await closeConnection(this.cmdConn);
@@ -231,6 +253,15 @@ export class Worker<T = unknown, R = unknown> extends TypedEmitter<WorkerEvents<
   }
 
   private async claim(count: number): Promise<RawJob[]> {
+    if (!this.requeueOnCloseAsked) {
+      // once per connection, ahead of its CLAIMs (one connection keeps command order): if this
+      // process dies, the broker gives its jobs back at once instead of after their leases
+      this.requeueOnCloseAsked = true;
+      this.claimConn.call('CLIENT', 'REQUEUE-ON-CLOSE', 'ON').catch((err: Error) => {
+        this.requeueOnCloseAsked = false; // a lost connection asks again; leases cover the jobs meanwhile
+        this.emitError(toResqError(err, 'CLIENT REQUEUE-ON-CLOSE'));
+      });
+    }
     const p = this.claimConn.callBuffer('CLAIM', this.queue, 'COUNT', count, 'BLOCK', this.block, 'LEASE', this.lease);
     // Watchdog for a half-open TCP connection: recycle the connection (ioredis
     // resends the CLAIM on the new one) instead of rejecting the CLAIM locally.

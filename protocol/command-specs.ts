@@ -177,6 +177,15 @@ export const COMMAND_SPECS = [
     sub('client', 'list', -2, ['admin', 'loading'], 'connection', '', 'One line per connection.'),
     sub('client', 'kill', -3, ['admin', 'loading'], 'connection', 'ID id | ADDR ip:port | addr', 'Closes connections.'),
     sub('client', 'setinfo', 4, ['fast', 'loading'], 'connection', 'LIB-NAME|LIB-VER value', 'Records the client library name or version.'),
+    sub(
+      'client',
+      'requeue-on-close',
+      3,
+      ['fast', 'loading'],
+      'connection',
+      'ON|OFF',
+      'ON: when this connection closes, the jobs it claimed and still holds are ready again at once (a failed delivery), instead of waiting for their leases.',
+    ),
     help('client', 'connection'),
   ]),
   // server
@@ -275,6 +284,7 @@ const ACCESS: { readonly [K in HandlerName]?: Access } = {
   'client|setinfo': HOUSEKEEPING,
   'client|getname': HOUSEKEEPING,
   'client|id': HOUSEKEEPING,
+  'client|requeue-on-close': { categories: ['consume'] },
   command: { categories: ['connection'] },
   info: { categories: ['dangerous'] },
 };

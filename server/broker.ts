@@ -90,7 +90,7 @@ export class Broker implements CommandContext, ServerControl {
       log,
       dispatch: (conn, args) => dispatch(this, conn, args),
       position: this.persistence,
-      closed: (conn) => this.engine.releaseOwner(conn.id),
+      closed: (conn) => this.engine.releaseOwner(conn.id, conn.requeueOnClose),
       counters: this.stats,
       authRequired: () => this.gate.authRequired,
     });

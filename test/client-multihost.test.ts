@@ -3,7 +3,8 @@
  * with its own connections. One worker is SIGKILLed mid-job; every job must
  * still complete exactly once as seen by ACK :1, the killed worker's
  * in-flight jobs being redelivered to the other one (after their lease ran
- * out, or at once with requeue-on-disconnect).
+ * out; at once with requeue-on-disconnect, or with the Worker's
+ * requeueOnClose option: CLIENT REQUEUE-ON-CLOSE ON).
  */
 import { expect } from 'chai';
 import { ChildProcess, spawn } from 'child_process';
@@ -80,9 +81,13 @@ describe('client multi-host: producer + two worker processes, one SIGKILLed', fu
     await broker.cleanup();
   });
 
-  async function round(opts: { lease: number; count: number }): Promise<{ killedInFlight: string[]; killedAt: number; completedAt: Map<string, number> }> {
+  async function round(opts: {
+    lease: number;
+    count: number;
+    requeueOnClose?: boolean;
+  }): Promise<{ killedInFlight: string[]; killedAt: number; completedAt: Map<string, number> }> {
     const name = qname('multihost');
-    const env = { RESQ_URL: url, QUEUE: name, CONCURRENCY: '3', LEASE: String(opts.lease), JOB_MS: '80' };
+    const env = { RESQ_URL: url, QUEUE: name, CONCURRENCY: '3', LEASE: String(opts.lease), JOB_MS: '80', REQUEUE_ON_CLOSE: opts.requeueOnClose ? '1' : '0' };
     const a = spawnHelper('sdk-worker-proc.js', { ...env, NAME: 'a' });
     const b = spawnHelper('sdk-worker-proc.js', { ...env, NAME: 'b' });
     procs.push(a, b);
@@ -159,5 +164,10 @@ describe('client multi-host: producer + two worker processes, one SIGKILLed', fu
     await admin.redis.call('CONFIG', 'SET', 'requeue-on-disconnect', 'yes');
     const { killedAt, completedAt } = await round({ lease: 15000, count: 40 });
     for (const [, at] of completedAt) expect(at - killedAt).to.be.below(10000);
+  });
+
+  it("with the Worker's requeueOnClose (CLIENT REQUEUE-ON-CLOSE ON) and a 15 s lease, the other worker finishes the killed one's jobs within 2 s", async () => {
+    const { killedAt, completedAt } = await round({ lease: 15000, count: 40, requeueOnClose: true });
+    for (const [id, at] of completedAt) expect(at - killedAt, `job ${id} completed ${at - killedAt} ms after the kill`).to.be.below(2000);
   });
 });

@@ -383,6 +383,25 @@ describe('client Worker (consumer SDK)', function () {
       expect((await queue.status(later))!.state).to.equal('ready');
     });
 
+    it('with requeueOnClose, a graceful close still lets running handlers finish: the job completes in its first delivery', async () => {
+      const name = qname();
+      const id = await queue.enqueue(name, 'x');
+      const w = worker(
+        name,
+        async () => {
+          await new Promise((r) => setTimeout(r, 300));
+          return 'done';
+        },
+        { requeueOnClose: true },
+      );
+      await until(() => w.activeCount === 1, 3000, 'job active');
+      await w.close(5000);
+      const s = await queue.status(id);
+      expect(s!.state).to.equal('completed');
+      expect(s!.deliveries).to.equal(1);
+      expect((await queue.stats(name)).failed).to.equal(0);
+    });
+
     it('after the timeout gives running jobs back (NACK DELAY 0) and aborts their signal', async () => {
       const name = qname();
       const id = await queue.enqueue(name, 'stuck', { retries: 3, backoff: { base: 60000 } });

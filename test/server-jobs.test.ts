@@ -798,3 +798,61 @@ describe('server: requeue-on-disconnect yes', function () {
     expect(await cmd(r, 'CONFIG', 'GET', 'requeue-on-disconnect')).to.deep.equal(['requeue-on-disconnect', 'yes']);
   });
 });
+
+describe('server: CLIENT REQUEUE-ON-CLOSE', function () {
+  this.timeout(10000);
+  let broker: BrokerProcess;
+  const clients = new Clients(() => broker.port);
+
+  before(async () => {
+    broker = await startBroker();
+  });
+  after(async () => {
+    clients.closeAll();
+    await broker.cleanup();
+  });
+
+  async function claimThenClose(flag: 'ON' | 'OFF' | null): Promise<string> {
+    const admin = clients.make();
+    const id = (await admin.call('ENQUEUE', 'roc', 'x', 'LEASE', '60000')) as string;
+    const worker = clients.make();
+    const workerId = (await worker.call('CLIENT', 'ID')) as number;
+    if (flag) expect(await worker.call('CLIENT', 'REQUEUE-ON-CLOSE', flag)).to.equal('OK');
+    await worker.call('CLAIM', 'roc');
+    worker.disconnect();
+    // the close has been handled once the connection is gone from CLIENT LIST
+    await waitFor(async () => !((await admin.call('CLIENT', 'LIST')) as string).includes(`id=${workerId} `), 'the worker connection closed');
+    return id;
+  }
+
+  it('ON: the jobs a closed connection held are ready again at once, as a failed delivery', async () => {
+    const admin = clients.make();
+    const id = await claimThenClose('ON');
+    expect(fields(await admin.call('STATUS', id))).to.include({ state: 'ready', deliveries: 1 });
+    const again = (await admin.call('CLAIM', 'roc')) as unknown[][];
+    expect(again[0][0]).to.equal(id);
+    expect(again[0][3]).to.equal(2);
+  });
+
+  it('OFF (the default): they stay active until their lease ends', async () => {
+    const admin = clients.make();
+    for (const flag of ['OFF', null] as const) {
+      const id = await claimThenClose(flag);
+      expect(fields(await admin.call('STATUS', id)).state).to.equal('active');
+    }
+  });
+
+  it('takes only ON or OFF; RESET turns it off', async () => {
+    const r = clients.make();
+    await expectError(r.call('CLIENT', 'REQUEUE-ON-CLOSE', 'maybe'), 'ERR', /ON or OFF/);
+    expect(await r.call('CLIENT', 'REQUEUE-ON-CLOSE', 'on')).to.equal('OK');
+    expect(await r.call('RESET')).to.equal('RESET');
+    const admin = clients.make();
+    const id = (await admin.call('ENQUEUE', 'roc2', 'x')) as string;
+    await r.call('CLAIM', 'roc2');
+    const rid = (await r.call('CLIENT', 'ID')) as number;
+    r.disconnect();
+    await waitFor(async () => !((await admin.call('CLIENT', 'LIST')) as string).includes(`id=${rid} `), 'closed');
+    expect(fields(await admin.call('STATUS', id)).state).to.equal('active');
+  });
+});

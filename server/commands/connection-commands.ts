@@ -118,6 +118,7 @@ const reset: Handler = (ctx, c) => {
   c.writer.resp = 2;
   c.name = null;
   c.setAuthed(!ctx.gate.authRequired); // back to the default user, as in Redis
+  c.requeueOnClose = false;
   c.writer.simple('RESET');
 };
 
@@ -185,6 +186,14 @@ const clientKill: Handler = (ctx, c, args) => {
   }
 };
 
+/** CLIENT REQUEUE-ON-CLOSE ON|OFF: a worker's crash gives its jobs back at once (leases still cover hosts that vanish silently) */
+const clientRequeueOnClose: Handler = (_ctx, c, args) => {
+  const word = args[2].toUpperCase();
+  if (word !== 'ON' && word !== 'OFF') throw argError('syntax error: CLIENT REQUEUE-ON-CLOSE takes ON or OFF');
+  c.requeueOnClose = word === 'ON';
+  c.writer.simple('OK');
+};
+
 const clientSetinfo: Handler = (_ctx, c, args) => {
   const attr = args[2].toUpperCase();
   if (attr === 'LIB-NAME') c.libName = checkName(args[3]);
@@ -208,4 +217,5 @@ export const CONNECTION_HANDLERS = {
   'client|list': clientList,
   'client|kill': clientKill,
   'client|setinfo': clientSetinfo,
+  'client|requeue-on-close': clientRequeueOnClose,
 } satisfies HandlerGroup;

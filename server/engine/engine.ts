@@ -384,11 +384,15 @@ export class Engine {
     return n;
   }
 
-  /** a connection closed: with requeue-on-disconnect its active jobs are redelivered at once */
-  releaseOwner(owner: number): void {
+  /**
+   * A connection closed. Its active jobs are redelivered at once (a failed
+   * delivery) when it asked for that (CLIENT REQUEUE-ON-CLOSE ON) or the
+   * requeue-on-disconnect setting says so; otherwise their leases run on.
+   */
+  releaseOwner(owner: number, requeue = false): void {
     const owned = this.store.byOwner.get(owner);
     if (!owned) return;
-    if (this.config.requeueOnDisconnect) {
+    if (requeue || this.config.requeueOnDisconnect) {
       const at = this.now();
       for (const job of [...owned]) {
         this.commit({ type: 'lease-lost', at, id: job.id, to: this.afterFailure(job), reason: 'disconnect' });

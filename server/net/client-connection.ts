@@ -44,6 +44,8 @@ export class ClientConnection {
   name: string | null = null;
   libName = '';
   libVer = '';
+  /** CLIENT REQUEUE-ON-CLOSE: the jobs this connection holds go back to ready when it closes */
+  requeueOnClose = false;
   authed: boolean;
   /** the ACL user this connection authenticated as (acts as "default" until it does) */
   user = 'default';

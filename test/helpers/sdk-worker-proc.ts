@@ -3,7 +3,8 @@
  * its own connections to RESQ_URL, one JSON line on stdout per event.
  *
  * env: RESQ_URL, QUEUE, CONCURRENCY (default 2), LEASE ms (default 1000),
- * JOB_MS (handler duration, default 100), NAME (reported in every line).
+ * JOB_MS (handler duration, default 100), NAME (reported in every line),
+ * REQUEUE_ON_CLOSE (1: the Worker's requeueOnClose option).
  */
 import { Worker } from '../../client';
 
@@ -25,6 +26,7 @@ const worker = new Worker<{ i: number }, string>(
     concurrency: Number(process.env.CONCURRENCY ?? 2),
     lease: Number(process.env.LEASE ?? 1000),
     block: 200,
+    requeueOnClose: process.env.REQUEUE_ON_CLOSE === '1',
   },
 );
 
