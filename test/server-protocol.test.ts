@@ -332,6 +332,25 @@ describe('server: protocol and connection commands', function () {
       await expectError(cmd(r, 'COMMAND', 'NOPE'), 'ERR');
     });
 
+    it('HELP on every command with subcommands lists them, as Redis does; an unknown subcommand points to it', async () => {
+      for (const [cmdName, sub] of [
+        ['CLIENT', 'REQUEUE-ON-CLOSE'],
+        ['CONFIG', 'REWRITE'],
+        ['CRON', 'SET'],
+        ['SLOWLOG', 'RESET'],
+        ['ACL', 'SETUSER'],
+        ['COMMAND', 'DOCS'],
+      ]) {
+        const lines = (await cmd(r, cmdName, 'HELP')) as string[];
+        expect(lines[0], cmdName).to.match(new RegExp(`^${cmdName} <subcommand>`));
+        expect(
+          lines.some((l) => l.startsWith(sub)),
+          `${cmdName} HELP names ${sub}`,
+        ).to.equal(true);
+        await expectError(cmd(r, cmdName, 'NOSUCH'), 'ERR', new RegExp(`Try ${cmdName} HELP\\.`));
+      }
+    });
+
     it('INFO sections: server, clients, memory, persistence, stats, queues, commandstats', async () => {
       const q = newQueue('info');
       await cmd(r, 'ENQUEUE', q, 'x');

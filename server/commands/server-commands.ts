@@ -47,6 +47,23 @@ function writeCommandDocs(w: ReplyWriter, s: CommandSpec): void {
   }
 }
 
+/** COMMAND has no subcommand specs (its words are options of one handler), so its HELP is written out here */
+const COMMAND_HELP = [
+  'COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  '(no subcommand)',
+  '    Every command, as COMMAND INFO replies it.',
+  'COUNT',
+  '    Number of commands.',
+  'DOCS [name ...]',
+  '    Summary, syntax and group of the named commands, or of all.',
+  'INFO [name ...]',
+  '    Name, arity, flags, keys and ACL categories of the named commands, or of all.',
+  'LIST',
+  '    Names of all commands.',
+  'HELP',
+  '    Prints this help.',
+];
+
 /** specs named by args[from..], or all top-level ones */
 function selectSpecs(args: string[], from: number): Array<CommandSpec | undefined> {
   return args.length > from ? args.slice(from).map((n) => findCommand(n)) : [...COMMAND_SPECS];
@@ -74,6 +91,9 @@ const command: Handler = (_ctx, c, args) => {
       w.bulk(s.name);
       writeCommandDocs(w, s);
     }
+  } else if (sub === 'HELP') {
+    w.arrayHeader(COMMAND_HELP.length);
+    for (const line of COMMAND_HELP) w.simple(line);
   } else {
     throw argError(`unknown subcommand '${args[1]}'. Try COMMAND HELP.`);
   }
