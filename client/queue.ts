@@ -220,6 +220,11 @@ export class Queue<T = unknown, R = unknown> extends TypedEmitter<QueueEvents> {
     await this.run(this.redis, 'QCONFIG', [queue, 'MAXLEN', intArg('maxLen', maxLen)]);
   }
 
+  /** QCONFIG queue CONCURRENCY n: at most n active jobs across all workers on all hosts (0 = no cap). */
+  async setConcurrency(queue: string, concurrency: number): Promise<void> {
+    await this.run(this.redis, 'QCONFIG', [queue, 'CONCURRENCY', intArg('concurrency', concurrency)]);
+  }
+
   /**
    * Closes the connections this Queue opened (a Redis instance given to the
    * constructor is left open). Pending blocking calls (waitFor, enqueue with

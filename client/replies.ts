@@ -101,6 +101,7 @@ const STATS_FIELDS: ReadonlyArray<[string, keyof QueueStats]> = [
   ['ready-normal', 'readyNormal'],
   ['ready-low', 'readyLow'],
   ['maxlen', 'maxLen'],
+  ['concurrency', 'concurrency'],
   ['enqueued', 'enqueued'],
   ['acked', 'acked'],
   ['failed', 'failed'],

@@ -74,6 +74,8 @@ export interface QueueStats {
   paused: boolean;
   /** 0 = unlimited */
   maxLen: number;
+  /** at most this many active jobs across all workers; 0 = no cap (0 too from a broker without the setting) */
+  concurrency: number;
   /** totals since the broker started */
   enqueued: number;
   acked: number;

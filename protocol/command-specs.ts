@@ -137,7 +137,14 @@ export const COMMAND_SPECS = [
   spec('dlq', -2, ['readonly'], 'queue', 'queue [COUNT n]', 'Dead jobs of a queue, each as [id, queue, payload, deliveries, last-error].'),
   spec('requeue', -2, ['write'], 'queue', 'id | queue ALL', 'Moves a dead or cancelled job (or every dead job of a queue) back to ready.'),
   spec('purge', 3, ['write'], 'queue', 'queue DEAD|COMPLETED|CANCELLED|ALL|WAITING', 'Removes the jobs of a queue in a state; replies the count.'),
-  spec('qconfig', -4, ['write'], 'queue', 'queue MAXLEN n', 'Sets a queue setting (MAXLEN: bound on ready + scheduled + active, 0 = unlimited).'),
+  spec(
+    'qconfig',
+    -4,
+    ['write'],
+    'queue',
+    'queue [MAXLEN n] [CONCURRENCY n]',
+    'Sets queue settings. MAXLEN: bound on ready + scheduled + active (0 = unlimited). CONCURRENCY: at most n active jobs across all workers (0 = no cap).',
+  ),
   spec(
     'qdel',
     2,

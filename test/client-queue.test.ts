@@ -377,6 +377,18 @@ describe('client Queue (producer SDK)', function () {
       expect(await queue.length(name)).to.equal(3); // peek claims nothing
     });
 
+    it('setConcurrency caps active jobs across workers; stats shows it', async () => {
+      const name = qname();
+      await queue.setConcurrency(name, 1);
+      await queue.enqueue(name, 'a');
+      await queue.enqueue(name, 'b');
+      expect((await queue.stats(name)).concurrency).to.equal(1);
+      expect((await queue.redis.call('CLAIM', name, 'COUNT', '5')) as unknown[]).to.have.length(1);
+      await queue.setConcurrency(name, 0);
+      expect((await queue.redis.call('CLAIM', name, 'COUNT', '5')) as unknown[]).to.have.length(1);
+      expect((await queue.stats(name)).concurrency).to.equal(0);
+    });
+
     it('pause and resume', async () => {
       const name = qname();
       await queue.pause(name);

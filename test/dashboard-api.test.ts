@@ -71,6 +71,17 @@ describe('dashboard: files and JSON routes', function () {
     }
   });
 
+  it('POST /v1/queues/{queue}/config sets MAXLEN and CONCURRENCY as QCONFIG does', async () => {
+    const set = await post('/v1/queues/http-capped/config', { maxlen: 50, concurrency: 4 });
+    expect(set.status).to.equal(200);
+    const stats = await get('/v1/queues/http-capped');
+    expect(stats.body).to.include({ maxlen: 50, concurrency: 4 });
+    expect((await post('/v1/queues/http-capped/config', { concurrency: -1 })).status).to.equal(400);
+    expect((await post('/v1/queues/http-capped/config', {})).status).to.equal(400);
+    expect((await post('/v1/queues/http-capped/config', { concurrency: 0 })).status).to.equal(200);
+    expect((await get('/v1/queues/http-capped')).body).to.include({ concurrency: 0 });
+  });
+
   it('/v1/overview: every queue with its counts, settings and recent rates; /v1/server; /v1/whoami', async () => {
     for (let i = 0; i < 5; i++) await cmd(r, 'ENQUEUE', 'ov', 'x');
     await cmd(r, 'CLAIM', 'ov', 'COUNT', 2);

@@ -49,7 +49,7 @@ const SAMPLES: { [K in RecordType]: Extract<LogRecord, { type: K }> } = {
   requeue: { type: 'requeue', at: T, id: 'constructor' },
   promote: { type: 'promote', at: T, id: `p${ALL_BYTES}` },
   purge: { type: 'purge', at: T, queue: ALL_BYTES, what: 'waiting' },
-  'queue-config': { type: 'queue-config', at: T, queue: 'q', maxlen: null, paused: true },
+  'queue-config': { type: 'queue-config', at: T, queue: 'q', maxlen: null, paused: true, concurrency: 3 },
   'cron-set': {
     type: 'cron-set',
     at: T,
@@ -126,8 +126,20 @@ describe('persistence: record codec', () => {
     const b: LogRecord = { type: 'ack', at: 0, id: '', result: '' };
     expect(roundTrip(a)).to.deep.equal(a);
     expect(roundTrip(b)).to.deep.equal(b);
-    const c: LogRecord = { type: 'queue-config', at: T, queue: 'q', maxlen: 0, paused: false };
+    const c: LogRecord = { type: 'queue-config', at: T, queue: 'q', maxlen: 0, paused: false, concurrency: null };
     expect(roundTrip(c)).to.deep.equal(c);
+  });
+
+  it('decodes an older queue-config frame (no concurrency field) as no cap', () => {
+    const frame = encodeFrame([RECORD_TYPES['queue-config'].code, T, Buffer.from('q'), 5, true]);
+    expect(decodeRecord(frame, FRAME_HEADER, frame.length)).to.deep.equal({
+      type: 'queue-config',
+      at: T,
+      queue: 'q',
+      maxlen: 5,
+      paused: true,
+      concurrency: null,
+    });
   });
 
   it('writes byte strings as raw bytes (msgpack bin), not base64 or JSON', () => {

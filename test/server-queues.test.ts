@@ -39,6 +39,7 @@ const QSTATS_KEYS = [
   'ready-low',
   'paused',
   'maxlen',
+  'concurrency',
   'enqueued',
   'acked',
   'failed',
@@ -568,5 +569,55 @@ describe('server: queue commands (ioredis, RESP2)', function () {
       expect(await claim(r, q)).to.deep.equal([[id, q, '', 1]]);
       expect(fields(await cmd(r, 'STATUS', id, 'WITHPAYLOAD')).payload).to.equal('');
     });
+  });
+});
+
+describe('server: QCONFIG CONCURRENCY (a cap on active jobs across all workers)', function () {
+  this.timeout(15000);
+  let broker: BrokerProcess;
+  const clients = new Clients(() => broker.port);
+
+  before(async () => {
+    broker = await startBroker();
+  });
+  after(async () => {
+    clients.closeAll();
+    await broker.cleanup();
+  });
+
+  it('hands out at most n jobs at once; a blocked CLAIM wakes when a slot frees; it survives a restart', async () => {
+    const admin = clients.make();
+    expect(await admin.call('QCONFIG', 'capped', 'CONCURRENCY', '2')).to.equal('OK');
+    for (let i = 0; i < 5; i++) await admin.call('ENQUEUE', 'capped', `j${i}`);
+    const got = (await admin.call('CLAIM', 'capped', 'COUNT', '10')) as unknown[][];
+    expect(got).to.have.length(2);
+    expect(await admin.call('CLAIM', 'capped')).to.deep.equal([]);
+    // a third worker blocks although jobs are ready: the cap is full
+    const third = clients.make();
+    const waiting = third.call('CLAIM', 'capped', 'BLOCK', '0') as Promise<unknown[][]>;
+    await waitFor(async () => /blocked_claims:1/.test((await admin.call('INFO', 'clients')) as string), 'the third CLAIM parked');
+    expect(await admin.call('ACK', got[0][0] as string)).to.equal(1);
+    const woke = await waiting;
+    expect(woke).to.have.length(1);
+    expect(fields(await admin.call('QSTATS', 'capped'))).to.include({ active: 2, ready: 2, concurrency: 2 });
+    // raising the cap serves waiting claimers at once
+    const fourth = clients.make();
+    const more = fourth.call('CLAIM', 'capped', 'COUNT', '5', 'BLOCK', '0') as Promise<unknown[][]>;
+    await waitFor(async () => /blocked_claims:1/.test((await admin.call('INFO', 'clients')) as string), 'the fourth CLAIM parked');
+    await admin.call('QCONFIG', 'capped', 'CONCURRENCY', '3');
+    expect(await more).to.have.length(1);
+    await broker.kill();
+    await broker.restart();
+    const after = clients.make();
+    expect(fields(await after.call('QSTATS', 'capped')).concurrency).to.equal(3);
+    await after.call('SAVE');
+    await broker.kill();
+    await broker.restart();
+    const again = clients.make();
+    expect(fields(await again.call('QSTATS', 'capped')).concurrency).to.equal(3);
+    expect(await again.call('QCONFIG', 'capped', 'CONCURRENCY', '0')).to.equal('OK');
+    expect(fields(await again.call('QSTATS', 'capped')).concurrency).to.equal(0);
+    await expectError(again.call('QCONFIG', 'capped', 'SPEED', '3'), 'ERR', /unknown queue setting/);
+    await expectError(again.call('QCONFIG', 'capped', 'CONCURRENCY', '-1'), 'ERR');
   });
 });

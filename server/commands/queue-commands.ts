@@ -84,9 +84,20 @@ const purge: Handler = (ctx, c, args) => {
   c.writer.int(ctx.engine.purge(args[1], parsePurgeTarget(args[2])));
 };
 
+/** QCONFIG queue [MAXLEN n] [CONCURRENCY n]: every pair is checked before any is applied */
 const qconfig: Handler = (ctx, c, args) => {
-  if (args.length !== 4 || args[2].toUpperCase() !== 'MAXLEN') throw argError('syntax error: QCONFIG queue MAXLEN n');
-  ctx.engine.setMaxlen(checkQueueName(args[1]), parseInteger(args[3], 'MAXLEN'));
+  const queue = checkQueueName(args[1]);
+  if (args.length % 2 !== 0) throw argError('syntax error: QCONFIG queue [MAXLEN n] [CONCURRENCY n]');
+  let maxlen: number | undefined;
+  let concurrency: number | undefined;
+  for (let i = 2; i < args.length; i += 2) {
+    const word = args[i].toUpperCase();
+    if (word === 'MAXLEN') maxlen = parseInteger(args[i + 1], 'MAXLEN');
+    else if (word === 'CONCURRENCY') concurrency = parseInteger(args[i + 1], 'CONCURRENCY', 0, 1_000_000);
+    else throw argError(`syntax error: unknown queue setting '${args[i]}' (MAXLEN, CONCURRENCY)`);
+  }
+  if (maxlen !== undefined) ctx.engine.setMaxlen(queue, maxlen);
+  if (concurrency !== undefined) ctx.engine.setConcurrency(queue, concurrency === 0 ? null : concurrency);
   c.writer.simple('OK');
 };
 

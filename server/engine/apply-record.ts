@@ -33,6 +33,7 @@ export function applyRecord(store: JobStore, rec: LogRecord): void {
       if (!q) return;
       q.paused = false;
       q.maxlen = null;
+      q.concurrency = null;
       purge(store, rec.queue, 'all');
       store.dropQueueIfUnused(q);
       return;
@@ -41,9 +42,12 @@ export function applyRecord(store: JobStore, rec: LogRecord): void {
       const q = store.queue(rec.queue);
       const wasPaused = q.paused;
       const oldMax = q.maxlen;
+      const oldCap = q.concurrency;
       q.maxlen = rec.maxlen;
       q.paused = rec.paused;
-      if (wasPaused && !q.paused && q.readyCount > 0) for (const o of store.observers) o.readied?.(q);
+      q.concurrency = rec.concurrency;
+      const moreSlots = oldCap !== null && (q.concurrency === null || q.concurrency > oldCap);
+      if (((wasPaused && !q.paused) || moreSlots) && q.readyCount > 0) for (const o of store.observers) o.readied?.(q);
       if (oldMax !== q.maxlen) store.roomFreed(q);
       store.dropQueueIfUnused(q);
       return;

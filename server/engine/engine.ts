@@ -202,7 +202,8 @@ export class Engine {
     if (!q || q.paused) return out;
     const nonEmpty = [false, false, false];
     const at = this.now(); // one clock read per CLAIM: its jobs share a claim time
-    while (out.length < req.count) {
+    const count = q.concurrency === null ? req.count : Math.min(req.count, q.concurrency - q.active.size);
+    while (out.length < count) {
       for (let p = 0; p < 3; p++) nonEmpty[p] = q.ready[p].size > 0;
       const p = pickPriority(q.credit, this.config.priorityWeights, nonEmpty);
       if (p === -1) break;
@@ -334,13 +335,20 @@ export class Engine {
   setPaused(queue: Bytes, paused: boolean): void {
     const q = this.store.queues.get(queue);
     if ((q?.paused ?? false) === paused) return;
-    this.commit({ type: 'queue-config', at: this.now(), queue, maxlen: q?.maxlen ?? null, paused });
+    this.commit({ type: 'queue-config', at: this.now(), queue, maxlen: q?.maxlen ?? null, paused, concurrency: q?.concurrency ?? null });
     this.settle();
   }
 
   setMaxlen(queue: Bytes, maxlen: number): void {
     const q = this.store.queues.get(queue);
-    this.commit({ type: 'queue-config', at: this.now(), queue, maxlen, paused: q?.paused ?? false });
+    this.commit({ type: 'queue-config', at: this.now(), queue, maxlen, paused: q?.paused ?? false, concurrency: q?.concurrency ?? null });
+    this.settle();
+  }
+
+  /** QCONFIG queue CONCURRENCY n: at most n active jobs across all workers (null = no cap) */
+  setConcurrency(queue: Bytes, concurrency: number | null): void {
+    const q = this.store.queues.get(queue);
+    this.commit({ type: 'queue-config', at: this.now(), queue, maxlen: q?.maxlen ?? null, paused: q?.paused ?? false, concurrency });
     this.settle();
   }
 
@@ -519,7 +527,7 @@ export class Engine {
 
   private serveClaimers(q: QueueState): void {
     const waiters = this.claimWaiters.get(q.name);
-    while (waiters && waiters.size > 0 && !q.paused && q.readyCount > 0) {
+    while (waiters && waiters.size > 0 && !q.paused && q.readyCount > 0 && (q.concurrency === null || q.active.size < q.concurrency)) {
       const w = waiters.shift()!;
       w.deliver(this.claimNow(q.name, w.req));
     }

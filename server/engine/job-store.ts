@@ -81,6 +81,8 @@ export class JobStore {
   /** takes the job out of its state's list; the caller sets a new state with enter() */
   leave(q: QueueState, job: Job): void {
     this.listFor(q, job).unlink(job);
+    // a slot under the queue's concurrency cap frees up: blocked claimers may take the next job
+    if (job.state === JobState.Active && q.concurrency !== null && q.readyCount > 0) for (const o of this.observers) o.readied?.(q);
     if (job.state === JobState.Active && job.owner !== 0) {
       const owned = this.byOwner.get(job.owner);
       if (owned) {
@@ -162,7 +164,7 @@ export class JobStore {
 
   /** an empty queue with default settings is forgotten, so queue names cannot grow memory without bound */
   dropQueueIfUnused(q: QueueState): void {
-    if (q.jobCount === 0 && !q.paused && q.maxlen === null) this.queues.delete(q.name);
+    if (q.jobCount === 0 && !q.paused && q.maxlen === null && q.concurrency === null) this.queues.delete(q.name);
   }
 
   /** scheduled -> ready when its run time comes: a function of time alone, so it is not logged */

@@ -26,6 +26,8 @@ export class QueueState {
   paused = false;
   /** null = the default-maxlen setting applies */
   maxlen: number | null = null;
+  /** at most this many active jobs across all workers (QCONFIG CONCURRENCY); null = no cap */
+  concurrency: number | null = null;
   /** claims left per priority in the current weighted round (see pickPriority) */
   readonly credit = [0, 0, 0];
   counters = zeroCounters();

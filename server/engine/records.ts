@@ -22,7 +22,8 @@ export type LogRecord =
   /** PROMOTE: a scheduled job made ready before its run time */
   | { type: 'promote'; at: number; id: Bytes }
   | { type: 'purge'; at: number; queue: Bytes; what: PurgeWhat }
-  | { type: 'queue-config'; at: number; queue: Bytes; maxlen: number | null; paused: boolean }
+  /** concurrency: added later (null in older records: no cap) */
+  | { type: 'queue-config'; at: number; queue: Bytes; maxlen: number | null; paused: boolean; concurrency: number | null }
   /** QDEL: the queue's settings and its finished jobs go; it had no waiting or active job */
   | { type: 'queue-delete'; at: number; queue: Bytes }
   | CronSetRecord

@@ -87,6 +87,12 @@ function maxlenOf(body: Record<string, unknown>): number {
   return parseInteger(String(v), 'MAXLEN');
 }
 
+function concurrencyOf(body: Record<string, unknown>): number {
+  const v = body.concurrency;
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw badRequest('concurrency must be an integer (0 = no cap)');
+  return parseInteger(String(v), 'CONCURRENCY', 0, 1_000_000);
+}
+
 // ---- overview and server ------------------------------------------------------------
 
 function overview(ctx: ApiContext): ApiReply {
@@ -229,11 +235,15 @@ export const ADMIN_ROUTES: readonly ApiRoute[] = [
     body: true,
     handle: queueAction(
       (ctx, queue, body) => {
-        const maxlen = maxlenOf(body);
-        ctx.engine.setMaxlen(checkQueueName(queue), maxlen);
-        return { maxlen };
+        const name = checkQueueName(queue);
+        if (body.maxlen === undefined && body.concurrency === undefined) throw badRequest('give maxlen and/or concurrency');
+        const maxlen = body.maxlen === undefined ? undefined : maxlenOf(body);
+        const concurrency = body.concurrency === undefined ? undefined : concurrencyOf(body);
+        if (maxlen !== undefined) ctx.engine.setMaxlen(name, maxlen);
+        if (concurrency !== undefined) ctx.engine.setConcurrency(name, concurrency === 0 ? null : concurrency);
+        return { maxlen, concurrency };
       },
-      ['maxlen'],
+      ['maxlen', 'concurrency'],
     ),
   },
   {

@@ -140,6 +140,7 @@ const TABLE = {
       ['queue', Kind.Bytes],
       ['maxlen', Kind.NumOrNull],
       ['paused', Kind.Bool],
+      ['concurrency', Kind.NumOrNull, null],
     ],
   },
   // code 12 was cron-set with the ENQUEUE option words (see LEGACY below)

@@ -37,6 +37,7 @@ export interface QueueMeta {
   name: string;
   paused: boolean;
   maxlen: number | null;
+  concurrency: number | null;
   credit: number[];
 }
 
@@ -45,7 +46,8 @@ export function encodeHeader(h: SnapshotHeader): Buffer {
 }
 
 export function encodeQueue(q: QueueState | QueueMeta): Buffer {
-  return encodeFrame([SNAP_QUEUE, Buffer.from(q.name, 'latin1'), q.paused, q.maxlen, q.credit[0], q.credit[1], q.credit[2]]);
+  // concurrency last: a frame of 7 (written before it existed) decodes as no cap
+  return encodeFrame([SNAP_QUEUE, Buffer.from(q.name, 'latin1'), q.paused, q.maxlen, q.credit[0], q.credit[1], q.credit[2], q.concurrency]);
 }
 
 export function encodeCron(c: CronSetRecord): Buffer {
@@ -230,11 +232,12 @@ export function headerFromBody(b: unknown[]): SnapshotHeader {
 }
 
 export function queueFromBody(b: unknown[]): QueueMeta {
-  if (b.length !== 7) throw new CodecError('bad queue frame');
+  if (b.length !== 7 && b.length !== 8) throw new CodecError('bad queue frame');
   return {
     name: decodeValue(b[1], Kind.Bytes) as string,
     paused: decodeValue(b[2], Kind.Bool) as boolean,
     maxlen: decodeValue(b[3], Kind.NumOrNull) as number | null,
+    concurrency: b.length > 7 ? (decodeValue(b[7], Kind.NumOrNull) as number | null) : null,
     credit: [num(b[4]), num(b[5]), num(b[6])],
   };
 }

@@ -171,6 +171,7 @@ export async function installSnapshot(store: JobStore, snap: LoadedSnapshot, nam
       const q = store.queue(m.name);
       q.paused = m.paused;
       q.maxlen = m.maxlen;
+      q.concurrency = m.concurrency;
       for (let p = 0; p < 3; p++) q.credit[p] = m.credit[p];
     }
     for (const c of snap.crons) store.crons.set(c.name, c);

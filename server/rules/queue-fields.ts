@@ -16,6 +16,7 @@ export function queueStatsFields(q: QueueState | undefined, defaultMaxlen: numbe
     ['ready-low', ready[2]],
     ['paused', q?.paused ? 1 : 0],
     ['maxlen', q?.maxlen ?? defaultMaxlen],
+    ['concurrency', q?.concurrency ?? 0],
     ['enqueued', c?.enqueued ?? 0],
     ['claimed', c?.claimed ?? 0],
     ['acked', c?.acked ?? 0],
