@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import Redis from 'ioredis';
 import { BrokerProcess, startBroker } from './helpers/broker';
-import { Clients, cmd, expectError, fields, sleep, waitFor } from './helpers/util';
+import { brokerForSuite, Clients, cmd, expectError, fields, sleep, waitFor } from './helpers/util';
 
 /**
  * Job commands of the contract, through ioredis (RESP2) over TCP against a
@@ -801,16 +801,7 @@ describe('server: requeue-on-disconnect yes', function () {
 
 describe('server: CLIENT REQUEUE-ON-CLOSE', function () {
   this.timeout(10000);
-  let broker: BrokerProcess;
-  const clients = new Clients(() => broker.port);
-
-  before(async () => {
-    broker = await startBroker();
-  });
-  after(async () => {
-    clients.closeAll();
-    await broker.cleanup();
-  });
+  const { clients } = brokerForSuite(() => startBroker());
 
   async function claimThenClose(flag: 'ON' | 'OFF' | null): Promise<string> {
     const admin = clients.make();

@@ -60,3 +60,25 @@ export function cmd(r: Redis, ...args: Array<string | number | Buffer>): Promise
   const [name, ...rest] = args;
   return r.call(String(name), ...rest) as Promise<unknown>;
 }
+
+/**
+ * One broker for a describe block: started in `before`, its connections
+ * closed and the broker removed in `after`. Call inside describe().
+ */
+export function brokerForSuite(start: () => Promise<{ port: number; cleanup(): Promise<void> }>): { readonly port: number; readonly clients: Clients } {
+  let broker: { port: number; cleanup(): Promise<void> } | null = null;
+  const suite = {
+    get port() {
+      return broker!.port;
+    },
+    clients: new Clients(() => broker!.port),
+  };
+  before(async () => {
+    broker = await start();
+  });
+  after(async () => {
+    suite.clients.closeAll();
+    await broker?.cleanup();
+  });
+  return suite;
+}
