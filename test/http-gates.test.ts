@@ -1,9 +1,6 @@
 import { expect } from 'chai';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { loadSettings } from '../config/settings';
-import { Broker } from '../server/broker';
+import type { Broker } from '../server/broker';
+import { startInProcessBroker } from './helpers/in-process-broker';
 import { ScriptedLog } from './helpers/scripted-log';
 import { waitFor } from './helpers/util';
 
@@ -15,7 +12,6 @@ import { waitFor } from './helpers/util';
 
 describe('http: gates (in-process broker, scripted log)', function () {
   this.timeout(10000);
-  let dir: string;
   let broker: Broker;
   let base: string;
   const log = new ScriptedLog();
@@ -27,21 +23,12 @@ describe('http: gates (in-process broker, scripted log)', function () {
   const parked = (n: number) => waitFor(() => broker.http!.durable.pending === n, `${n} HTTP request(s) waiting for the log`);
   const json = async (res: Response) => (await res.json()) as { error: { code: string; message: string } } & Record<string, unknown>;
 
+  let stop: () => Promise<void>;
   before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resq-http-gates-'));
-    // --port 0 and http-port left at its default: the HTTP listener binds a free port too
-    const { settings } = loadSettings(['--port', '0', '--dir', dir], {});
-    broker = new Broker(
-      settings,
-      () => {},
-      () => {},
-    );
-    await broker.listen();
-    base = `http://127.0.0.1:${broker.http!.port}`;
+    ({ broker, base, stop } = await startInProcessBroker());
   });
   after(async () => {
-    await broker.shutdown('nosave', 'test');
-    fs.rmSync(dir, { recursive: true, force: true });
+    await stop();
   });
 
   it('while loading: /health 200, /ready 503 with the reason, /v1 503 LOADING', async () => {

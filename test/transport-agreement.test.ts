@@ -1,10 +1,7 @@
 import { expect } from 'chai';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import Redis from 'ioredis';
-import { loadSettings } from '../config/settings';
-import { Broker } from '../server/broker';
+import type { Broker } from '../server/broker';
+import { startInProcessBroker } from './helpers/in-process-broker';
 import { ScriptedLog } from './helpers/scripted-log';
 
 /**
@@ -16,9 +13,9 @@ describe('RESP and HTTP agree on refusals (one gate, one validator)', function (
   this.timeout(15000);
   const PASSWORD = 'pw';
   const MAX = 1000;
-  let dir: string;
   let broker: Broker;
   let base: string;
+  let stop: () => Promise<void>;
   let resp: Redis;
   let anon: Redis;
   const log = new ScriptedLog();
@@ -45,15 +42,7 @@ describe('RESP and HTTP agree on refusals (one gate, one validator)', function (
   }
 
   before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resq-agree-'));
-    const { settings } = loadSettings(['--port', '0', '--dir', dir, '--requirepass', PASSWORD, '--max-payload', String(MAX), '--log-level', 'error'], {});
-    broker = new Broker(
-      settings,
-      () => {},
-      () => {},
-    );
-    await broker.listen();
-    base = `http://127.0.0.1:${broker.http!.port}`;
+    ({ broker, base, stop } = await startInProcessBroker(['--requirepass', PASSWORD, '--max-payload', String(MAX), '--log-level', 'error']));
     resp = new Redis({ port: broker.port, password: PASSWORD, enableReadyCheck: false, lazyConnect: true });
     anon = new Redis({ port: broker.port, enableReadyCheck: false, lazyConnect: true });
     await resp.connect();
@@ -63,8 +52,7 @@ describe('RESP and HTTP agree on refusals (one gate, one validator)', function (
   after(async () => {
     resp.disconnect();
     anon.disconnect();
-    await broker.shutdown('nosave', 'test');
-    fs.rmSync(dir, { recursive: true, force: true });
+    await stop();
   });
 
   it('NOAUTH: no credentials', async () => {
