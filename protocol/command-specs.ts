@@ -91,7 +91,7 @@ function help<const P extends string>(parent: P, group: CommandGroup): CommandSp
   return sub(parent, 'help', 2, ['fast', 'loading'], group, '', 'Lists the subcommands with their arguments.');
 }
 
-const JOB_OPTIONS = '[PRIORITY high|normal|low] [DELAY ms | AT unix-ms] [RETRIES n] [BACKOFF base-ms [MAX max-ms]] [LEASE ms] [TTL ms]';
+const JOB_OPTIONS = '[PRIORITY high|normal|low] [DELAY ms | AT unix-ms] [RETRIES n] [BACKOFF base-ms [MAX max-ms]] [LEASE ms] [TTL ms] [GROUP key]';
 const ENQUEUE_OPTIONS = `${JOB_OPTIONS} [ID id] [BLOCK ms]`;
 
 export const COMMAND_SPECS = [
@@ -142,8 +142,8 @@ export const COMMAND_SPECS = [
     -4,
     ['write'],
     'queue',
-    'queue [MAXLEN n] [CONCURRENCY n]',
-    'Sets queue settings. MAXLEN: bound on ready + scheduled + active (0 = unlimited). CONCURRENCY: at most n active jobs across all workers (0 = no cap).',
+    'queue [MAXLEN n] [CONCURRENCY n] [RATE n [PER ms]] [GROUP-CONCURRENCY n] [GROUP-RATE n [PER ms]] [GROUP-MAXLEN n]',
+    'Sets queue settings (0 = no limit). MAXLEN: bound on ready + scheduled + active. CONCURRENCY: at most n active jobs across all workers. RATE: at most n claims per PER ms (default 1000). GROUP-*: the same limits for each group of the queue (concurrency counts jobs handed out and not yet completed or dead).',
   ),
   spec(
     'qdel',
@@ -153,6 +153,30 @@ export const COMMAND_SPECS = [
     'queue',
     'Deletes a queue with no waiting or active jobs: its settings (pause, MAXLEN) and finished jobs; :1, or :0 if none.',
   ),
+  // groups
+  container('group', ['readonly'], 'queue', 'Groups of a queue (ENQUEUE ... GROUP key): limits per group key and their state.', [
+    sub(
+      'group',
+      'config',
+      -6,
+      ['write'],
+      'queue',
+      'queue key [CONCURRENCY n] [RATE n [PER ms]] [MAXLEN n]',
+      "Sets one group's own limits, replacing the queue's GROUP-* defaults for it (0 = no limit for this group).",
+    ),
+    sub('group', 'reset', 4, ['write'], 'queue', 'queue key', "Removes a group's own limits (the queue's defaults apply again); :1, or :0 if it had none."),
+    sub('group', 'stats', 4, ['readonly'], 'queue', 'queue key', "A group's job counts and the limits that apply to it, as field/value pairs."),
+    sub(
+      'group',
+      'list',
+      -3,
+      ['readonly'],
+      'queue',
+      'queue [COUNT n]',
+      'The groups with the most waiting jobs (default COUNT 100), each [key, waiting, ready, active, in-progress].',
+    ),
+    help('group', 'queue'),
+  ]),
   // cron
   container('cron', ['write'], 'cron', 'Recurring jobs.', [
     sub('cron', 'set', -6, ['write'], 'cron', `name cron-expression queue payload [TZ zone] ${JOB_OPTIONS}`, 'Creates or replaces a recurring job.'),
@@ -285,6 +309,10 @@ const ACCESS: { readonly [K in HandlerName]?: Access } = {
   qconfig: { key: QUEUE },
   qdel: { key: QUEUE, categories: ['dangerous'] },
   'cron|set': { key: queueAt(4) },
+  'group|config': { key: queueAt(2) },
+  'group|reset': { key: queueAt(2) },
+  'group|stats': { key: queueAt(2) },
+  'group|list': { key: queueAt(2) },
   ping: HOUSEKEEPING,
   select: HOUSEKEEPING,
   'client|setname': HOUSEKEEPING,

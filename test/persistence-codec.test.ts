@@ -9,6 +9,7 @@ import {
   encodeFrame,
   encodeRecord,
   encodeRecordMsgpackr,
+  encodeValue,
   readFrames,
   recordFromBody,
   walkFrames,
@@ -38,6 +39,7 @@ const SAMPLES: { [K in RecordType]: Extract<LogRecord, { type: K }> } = {
     backoffMax: 3_600_000,
     lease: 30_000,
     expiresAt: T + 86_400_000,
+    group: `tenant-${ALL_BYTES}`,
   },
   claim: { type: 'claim', at: T, id: '17', leaseUntil: T + 30_000, deliveryLease: 30_000 },
   ack: { type: 'ack', at: T, id: '17', result: ALL_BYTES },
@@ -49,7 +51,21 @@ const SAMPLES: { [K in RecordType]: Extract<LogRecord, { type: K }> } = {
   requeue: { type: 'requeue', at: T, id: 'constructor' },
   promote: { type: 'promote', at: T, id: `p${ALL_BYTES}` },
   purge: { type: 'purge', at: T, queue: ALL_BYTES, what: 'waiting' },
-  'queue-config': { type: 'queue-config', at: T, queue: 'q', maxlen: null, paused: true, concurrency: 3 },
+  'queue-config': {
+    type: 'queue-config',
+    at: T,
+    queue: 'q',
+    maxlen: null,
+    paused: true,
+    concurrency: 3,
+    rate: 10,
+    ratePer: 1000,
+    groupConcurrency: 1,
+    groupRate: null,
+    groupRatePer: null,
+    groupMaxlen: 500,
+  },
+  'group-config': { type: 'group-config', at: T, queue: 'q', group: `g${ALL_BYTES}`, concurrency: 0, rate: 5, ratePer: 60_000, maxlen: null },
   'cron-set': {
     type: 'cron-set',
     at: T,
@@ -58,7 +74,7 @@ const SAMPLES: { [K in RecordType]: Extract<LogRecord, { type: K }> } = {
     timezone: 'Europe/Zürich',
     queue: 'q',
     payload: ALL_BYTES,
-    options: { priority: 0, delay: 1000, retries: 3, backoffBase: 100, backoffMax: 900, lease: 5000, ttl: 60_000 },
+    options: { priority: 0, delay: 1000, retries: 3, backoffBase: 100, backoffMax: 900, lease: 5000, ttl: 60_000, group: 'g\u00ff' },
     nextRunAt: T + 300_000,
   },
   'queue-delete': { type: 'queue-delete', at: T, queue: `q${ALL_BYTES}` },
@@ -126,7 +142,20 @@ describe('persistence: record codec', () => {
     const b: LogRecord = { type: 'ack', at: 0, id: '', result: '' };
     expect(roundTrip(a)).to.deep.equal(a);
     expect(roundTrip(b)).to.deep.equal(b);
-    const c: LogRecord = { type: 'queue-config', at: T, queue: 'q', maxlen: 0, paused: false, concurrency: null };
+    const c: LogRecord = {
+      type: 'queue-config',
+      at: T,
+      queue: 'q',
+      maxlen: 0,
+      paused: false,
+      concurrency: null,
+      rate: null,
+      ratePer: null,
+      groupConcurrency: null,
+      groupRate: null,
+      groupRatePer: null,
+      groupMaxlen: null,
+    };
     expect(roundTrip(c)).to.deep.equal(c);
   });
 
@@ -139,7 +168,23 @@ describe('persistence: record codec', () => {
       maxlen: 5,
       paused: true,
       concurrency: null,
+      rate: null,
+      ratePer: null,
+      groupConcurrency: null,
+      groupRate: null,
+      groupRatePer: null,
+      groupMaxlen: null,
     });
+  });
+
+  it('decodes an older enqueue frame (no group field) as ungrouped', () => {
+    const spec = RECORD_TYPES.enqueue;
+    const { group, ...older } = SAMPLES.enqueue;
+    void group;
+    const full = encodeRecordMsgpackr(SAMPLES.enqueue);
+    const body = decodeRecord(full, FRAME_HEADER, full.length) as Record<string, unknown>;
+    const frame = encodeFrame([spec.code, ...spec.fields.slice(0, -1).map(([name, kind]) => encodeValue(body[name], kind))]);
+    expect(decodeRecord(frame, FRAME_HEADER, frame.length)).to.deep.equal({ ...older, group: '' });
   });
 
   it('writes byte strings as raw bytes (msgpack bin), not base64 or JSON', () => {

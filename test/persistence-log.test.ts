@@ -21,6 +21,7 @@ function rec(i: number, payload = 'x'.repeat(20)): LogRecord {
     backoffMax: 60_000,
     lease: 30_000,
     expiresAt: 0,
+    group: '',
   };
 }
 

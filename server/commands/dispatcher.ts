@@ -6,6 +6,7 @@ import { gateRefusal, Requirement } from '../rules/request-gate';
 import { ACL_HANDLERS } from './acl-commands';
 import { CONNECTION_HANDLERS } from './connection-commands';
 import { CRON_HANDLERS } from './cron-commands';
+import { GROUP_HANDLERS } from './group-commands';
 import { Handler } from './handler';
 import { HELP_HANDLERS } from './help-commands';
 import { JOB_HANDLERS } from './job-commands';
@@ -20,6 +21,7 @@ export const HANDLERS: { readonly [K in HandlerName]: Handler } = {
   ...CONNECTION_HANDLERS,
   ...SERVER_HANDLERS,
   ...CRON_HANDLERS,
+  ...GROUP_HANDLERS,
   ...SLOWLOG_HANDLERS,
   ...HELP_HANDLERS,
   ...ACL_HANDLERS,

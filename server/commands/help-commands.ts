@@ -23,6 +23,7 @@ function helpFor(name: string): Handler {
 
 export const HELP_HANDLERS = {
   'cron|help': helpFor('cron'),
+  'group|help': helpFor('group'),
   'client|help': helpFor('client'),
   'config|help': helpFor('config'),
   'slowlog|help': helpFor('slowlog'),

@@ -16,7 +16,7 @@ const enqueue: Handler = (ctx, c, args) => {
   } catch (e) {
     if (!(e instanceof EngineError) || e.code !== 'FULL' || block === undefined) throw e;
     const cancel = ctx.engine.waitForRoom(queue, () => {
-      if (ctx.engine.isFull(queue)) return false;
+      if (ctx.engine.isFull(queue, options.group)) return false;
       replyOrError(c, () => c.writer.bulk(ctx.engine.enqueue(queue, payload, options)));
       c.unblock();
       return true;

@@ -1,5 +1,7 @@
 import { parsePurgeTarget } from '../rules/purge-target';
-import { argError, OptionReader, parseInteger } from '../rules/args';
+import { argError, OptionReader } from '../rules/args';
+import { queueSettingsFromWords } from '../rules/flow-settings';
+import { NO_LIMITS } from '../engine/flow-limits';
 import { Handler, HandlerGroup } from './handler';
 import { checkQueueName } from '../rules/names';
 import { queueStatsFields } from '../rules/queue-fields';
@@ -84,20 +86,11 @@ const purge: Handler = (ctx, c, args) => {
   c.writer.int(ctx.engine.purge(args[1], parsePurgeTarget(args[2])));
 };
 
-/** QCONFIG queue [MAXLEN n] [CONCURRENCY n]: every pair is checked before any is applied */
+/** QCONFIG queue [MAXLEN n] [CONCURRENCY n] [RATE n [PER ms]] [GROUP-...]: every option is checked before any is applied, all in one record */
 const qconfig: Handler = (ctx, c, args) => {
   const queue = checkQueueName(args[1]);
-  if (args.length % 2 !== 0) throw argError('syntax error: QCONFIG queue [MAXLEN n] [CONCURRENCY n]');
-  let maxlen: number | undefined;
-  let concurrency: number | undefined;
-  for (let i = 2; i < args.length; i += 2) {
-    const word = args[i].toUpperCase();
-    if (word === 'MAXLEN') maxlen = parseInteger(args[i + 1], 'MAXLEN');
-    else if (word === 'CONCURRENCY') concurrency = parseInteger(args[i + 1], 'CONCURRENCY', 0, 1_000_000);
-    else throw argError(`syntax error: unknown queue setting '${args[i]}' (MAXLEN, CONCURRENCY)`);
-  }
-  if (maxlen !== undefined) ctx.engine.setMaxlen(queue, maxlen);
-  if (concurrency !== undefined) ctx.engine.setConcurrency(queue, concurrency === 0 ? null : concurrency);
+  const patch = queueSettingsFromWords(args, 2, ctx.engine.queue(queue)?.groupDefaults ?? NO_LIMITS);
+  ctx.engine.configureQueue(queue, patch);
   c.writer.simple('OK');
 };
 

@@ -2,6 +2,8 @@ import { Job, JobState } from './job';
 import { JobStore } from './job-store';
 import { LogRecord, PurgeWhat } from './records';
 import { QueueState } from './queue-state';
+import { NO_LIMITS, noLimits, rateFromFields } from './flow-limits';
+import { refreshGroup } from './group-book';
 
 export class ReplayError extends Error {}
 
@@ -17,6 +19,7 @@ export function applyRecord(store: JobStore, rec: LogRecord): void {
       if (old) store.drop(old); // an id reused after its job was removed by retention
       const q = store.queue(rec.queue);
       const job = new Job(rec.id, rec.queue, rec.payload, rec.priority, rec.at, rec.retries, rec.backoffBase, rec.backoffMax, rec.lease, rec.expiresAt);
+      job.group = rec.group;
       store.jobs.set(rec.id, job);
       for (const o of store.observers) o.created?.(job);
       if (rec.seq >= store.nextSeq) store.nextSeq = rec.seq + 1;
@@ -34,22 +37,32 @@ export function applyRecord(store: JobStore, rec: LogRecord): void {
       q.paused = false;
       q.maxlen = null;
       q.concurrency = null;
+      q.rate = null;
+      q.groupDefaults = NO_LIMITS;
+      q.groupOverrides.clear();
       purge(store, rec.queue, 'all');
       store.dropQueueIfUnused(q);
       return;
     }
     case 'queue-config': {
       const q = store.queue(rec.queue);
-      const wasPaused = q.paused;
-      const oldMax = q.maxlen;
-      const oldCap = q.concurrency;
       q.maxlen = rec.maxlen;
       q.paused = rec.paused;
       q.concurrency = rec.concurrency;
-      const moreSlots = oldCap !== null && (q.concurrency === null || q.concurrency > oldCap);
-      if (((wasPaused && !q.paused) || moreSlots) && q.readyCount > 0) for (const o of store.observers) o.readied?.(q);
-      if (oldMax !== q.maxlen) store.roomFreed(q);
-      store.dropQueueIfUnused(q);
+      q.rate = rateFromFields(rec.rate, rec.ratePer);
+      const defaults = { concurrency: rec.groupConcurrency, rate: rateFromFields(rec.groupRate, rec.groupRatePer), maxlen: rec.groupMaxlen };
+      q.groupDefaults = noLimits(defaults) ? NO_LIMITS : defaults;
+      limitsChanged(store, q);
+      return;
+    }
+    case 'group-config': {
+      const q = store.queue(rec.queue);
+      const override = { concurrency: rec.concurrency, rate: rateFromFields(rec.rate, rec.ratePer), maxlen: rec.maxlen };
+      if (noLimits(override)) q.groupOverrides.delete(rec.group);
+      else q.groupOverrides.set(rec.group, override);
+      const g = q.groups.get(rec.group);
+      if (g) refreshGroup(q, g);
+      limitsChanged(store, q, false);
       return;
     }
     case 'cron-set':
@@ -127,6 +140,18 @@ export function applyRecord(store: JobStore, rec: LogRecord): void {
       store.enter(q, job, JobState.Ready, rec.at);
       return;
   }
+}
+
+/**
+ * After a queue's limits changed: groups re-checked against their caps (all
+ * of them when the defaults changed), and whatever may be possible now is
+ * tried (blocked claims and producers re-check themselves).
+ */
+function limitsChanged(store: JobStore, q: QueueState, everyGroup = true): void {
+  if (everyGroup) for (const g of q.groups.values()) refreshGroup(q, g);
+  if (q.readyCount > 0) store.readied(q);
+  store.roomFreed(q);
+  store.dropQueueIfUnused(q);
 }
 
 function failDelivery(store: JobStore, q: QueueState, job: Job, to: JobState, runAt: number, at: number): void {

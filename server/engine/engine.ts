@@ -11,6 +11,12 @@ import { backoffDelay } from './backoff';
 import { EngineError, noJob, notActive, stale } from './engine-errors';
 import { WaitList } from './wait-list';
 import { JobPage, ListOrder, ListPosition, listJobs } from './job-listing';
+import { GroupLimits, NO_LIMITS, RateLimit, UNGROUPED, noLimits } from './flow-limits';
+import { GroupState } from './group-state';
+import { limitsOf, refreshGroup } from './group-book';
+import { MinHeap } from './min-heap';
+import { TokenBucket } from './token-bucket';
+import { peekInTurn } from './claim-order';
 
 /** Where records go once applied: the append-only log, or nowhere in memory-only tests. */
 export interface Journal {
@@ -37,6 +43,22 @@ export interface ClaimRequest {
   count: number;
   lease?: number;
   owner: number;
+}
+
+/** the settings QCONFIG changes; absent fields keep their value */
+export interface QueueSettingsPatch {
+  paused?: boolean;
+  maxlen?: number | null;
+  concurrency?: number | null;
+  rate?: RateLimit | null;
+  groupDefaults?: GroupLimits;
+}
+
+/** a pending wake-up: a queue's or a group's next token, or an idle group's full bucket */
+interface Wake {
+  at: number;
+  queue: QueueState;
+  group: GroupState | null;
 }
 
 export type NackOutcome = 'ready' | 'scheduled' | 'dead';
@@ -98,6 +120,7 @@ export class Engine {
   private readonly jobWaiters = new Map<Bytes, WaitList<(job: Job | null) => void>>();
   private readonly readied = new Set<QueueState>();
   private readonly roomy = new Set<QueueState>();
+  private readonly wakes = new MinHeap<Wake>();
   private settling = false;
   private config: EngineConfig;
   private readonly journal: Journal;
@@ -119,6 +142,7 @@ export class Engine {
       roomFreed: (q) => this.roomy.add(q),
       finished: (job) => this.notifyJobWaiters(job, job),
       dropped: (job) => this.notifyJobWaiters(job, null),
+      groupIdle: (q, g) => this.wakeAt(q, g, g.bucket!.fullAt(this.now())),
     });
   }
 
@@ -147,7 +171,9 @@ export class Engine {
   /** returns the id; throws FULL when the queue is at its max length */
   enqueue(queue: Bytes, payload: Bytes, o: EnqueueOptions): Bytes {
     if (o.id !== undefined && this.store.jobs.has(o.id)) return o.id;
-    if (this.isFull(queue)) throw new EngineError('FULL', 'queue is at its max length');
+    const group = o.group ?? UNGROUPED;
+    if (this.isFull(queue, group))
+      throw new EngineError('FULL', group === UNGROUPED || !this.groupIsFull(queue, group) ? 'queue is at its max length' : 'group is at its max length');
     const at = this.now();
     let seq = 0;
     let id = o.id;
@@ -171,15 +197,24 @@ export class Engine {
       backoffMax: o.backoffMax ?? Math.max(c.defaultBackoffMax, o.backoffBase ?? 0),
       lease: o.lease ?? c.defaultLease,
       expiresAt: o.ttl ? at + o.ttl : 0,
+      group,
     });
     this.settle();
     return id;
   }
 
-  isFull(queue: Bytes): boolean {
+  /** the queue (or the job's group) is at its max length */
+  isFull(queue: Bytes, group: Bytes = UNGROUPED): boolean {
     const q = this.store.queues.get(queue);
     const max = q?.maxlen ?? this.config.defaultMaxlen;
-    return max > 0 && (q?.backlog ?? 0) >= max;
+    return (max > 0 && (q?.backlog ?? 0) >= max) || (group !== UNGROUPED && this.groupIsFull(queue, group));
+  }
+
+  private groupIsFull(queue: Bytes, group: Bytes): boolean {
+    const q = this.store.queues.get(queue);
+    if (!q) return false;
+    const max = limitsOf(q, group).maxlen;
+    return max !== null && (q.groups.get(group)?.backlog ?? 0) >= max;
   }
 
   /**
@@ -202,19 +237,86 @@ export class Engine {
     if (!q || q.paused) return out;
     const nonEmpty = [false, false, false];
     const at = this.now(); // one clock read per CLAIM: its jobs share a claim time
-    const count = q.concurrency === null ? req.count : Math.min(req.count, q.concurrency - q.active.size);
+    const count = Math.min(req.count, this.queueAllowance(q, at));
+    const weights = this.config.priorityWeights;
     while (out.length < count) {
-      for (let p = 0; p < 3; p++) nonEmpty[p] = q.ready[p].size > 0;
-      const p = pickPriority(q.credit, this.config.priorityWeights, nonEmpty);
+      for (let p = 0; p < 3; p++) nonEmpty[p] = q.rings[p].size > 0;
+      const p = pickPriority(q.credit, weights, nonEmpty);
       if (p === -1) break;
-      const job = q.ready[p].head!;
+      const ring = q.rings[p];
+      const g = ring.first!;
+      const job = g.ready[p].head!;
       const lease = req.lease ?? job.lease;
       this.metrics?.claimed(job, at - job.updatedAt); // updatedAt = when it became ready
       this.commit({ type: 'claim', at, id: job.id, leaseUntil: at + lease, deliveryLease: lease });
       this.store.setOwner(job, req.owner);
       out.push(job);
+      q.bucket?.take(at);
+      if (g.key !== UNGROUPED) this.takeGroupToken(q, g, at);
+      // the group's turn is over: to the back of the rotation, if it is still in it
+      const node = g.ringNodes[p];
+      if (node !== null && node.linked && ring.size > 1) ring.relink(node);
     }
+    if (out.length < req.count) this.wakeForToken(q, at);
     return out;
+  }
+
+  /** how many jobs the queue-wide limits let a CLAIM take now: free concurrency slots, whole tokens */
+  private queueAllowance(q: QueueState, at: number): number {
+    let n = q.concurrency === null ? Infinity : q.concurrency - q.active.size;
+    if (q.rate !== null) {
+      q.bucket ??= new TokenBucket(q.rate.rate, q.rate.per, at);
+      n = Math.min(n, Math.floor(q.bucket.available(at)));
+    }
+    return n;
+  }
+
+  /** out of tokens with jobs to hand out: blocked claims are served again when the next token is there */
+  private wakeForToken(q: QueueState, at: number): void {
+    if (q.bucket !== null && q.rate !== null && q.claimable && q.bucket.available(at) < 1) this.wakeAt(q, null, q.bucket.nextTokenAt(at));
+  }
+
+  private takeGroupToken(q: QueueState, g: GroupState, at: number): void {
+    const rate = limitsOf(q, g.key).rate;
+    if (rate === null) return;
+    g.bucket ??= new TokenBucket(rate.rate, rate.per, at);
+    g.bucket.take(at);
+    if (g.bucket.available(at) >= 1) return;
+    g.tokenBlocked = true;
+    refreshGroup(q, g);
+    this.wakeAt(q, g, g.bucket.nextTokenAt(at));
+  }
+
+  /** asks tick() to look at a queue's or a group's bucket at `at` (one pending wake-up each; an earlier one replaces it) */
+  private wakeAt(q: QueueState, g: GroupState | null, at: number): void {
+    const holder = g ?? q;
+    if (holder.wakeAt !== 0 && holder.wakeAt <= at) return;
+    holder.wakeAt = at;
+    this.wakes.push(at, { at, queue: q, group: g });
+  }
+
+  private onWake(w: Wake, now: number): void {
+    const holder = w.group ?? w.queue;
+    if (holder.wakeAt !== w.at) return; // replaced by an earlier one, or already handled
+    holder.wakeAt = 0;
+    const q = w.queue;
+    if (this.store.queues.get(q.name) !== q) return; // the queue was forgotten meanwhile
+    const g = w.group;
+    if (g === null) {
+      if (q.claimable) this.store.readied(q);
+      return;
+    }
+    if (q.groups.get(g.key) !== g || g.bucket === null) return;
+    if (g.tokenBlocked) {
+      if (g.bucket.available(now) < 1) return this.wakeAt(q, g, g.bucket.nextTokenAt(now));
+      g.tokenBlocked = false;
+      if (refreshGroup(q, g)) this.store.readied(q);
+    }
+    if (g.backlog === 0) {
+      // idle: once its bucket is full it is the same as a new group, so it can go
+      if (g.bucket.fullAt(now) > now) return this.wakeAt(q, g, g.bucket.fullAt(now));
+      q.groups.delete(g.key);
+    }
   }
 
   /** CLAIM ... BLOCK with nothing ready: parks the request; the longest waiter is served first */
@@ -305,19 +407,17 @@ export class Engine {
     const q = this.store.queues.get(queue);
     const out: Job[] = [];
     if (!q || q.paused) return out;
-    const credit = q.credit.slice();
-    const cursor = q.ready.map((l) => l.head);
-    while (out.length < count) {
-      const p = pickPriority(
-        credit,
-        this.config.priorityWeights,
-        cursor.map((j) => j !== null),
-      );
-      if (p === -1) break;
-      out.push(cursor[p]!);
-      cursor[p] = cursor[p]!.next;
-    }
-    return out;
+    const at = this.now();
+    return peekInTurn(q, Math.min(count, this.queueAllowance(q, at)), this.config.priorityWeights, (g) => this.groupAllowance(q, g, at));
+  }
+
+  /** how many jobs a group may still be handed now: free concurrency slots and whole tokens (retries need no slot) */
+  private groupAllowance(q: QueueState, g: GroupState, at: number): { fresh: number; total: number } {
+    if (g.key === UNGROUPED) return { fresh: Infinity, total: Infinity };
+    const l = limitsOf(q, g.key);
+    const fresh = l.concurrency === null ? Infinity : Math.max(0, l.concurrency - g.inProgress);
+    const total = l.rate === null ? Infinity : g.bucket ? Math.floor(g.bucket.available(at)) : l.rate.rate;
+    return { fresh, total };
   }
 
   /** JOBS: one page of the queue's jobs in a state (see job-listing.ts for the order and the paging guarantee) */
@@ -333,23 +433,105 @@ export class Engine {
   }
 
   setPaused(queue: Bytes, paused: boolean): void {
-    const q = this.store.queues.get(queue);
-    if ((q?.paused ?? false) === paused) return;
-    this.commit({ type: 'queue-config', at: this.now(), queue, maxlen: q?.maxlen ?? null, paused, concurrency: q?.concurrency ?? null });
-    this.settle();
+    if ((this.store.queues.get(queue)?.paused ?? false) === paused) return;
+    this.configureQueue(queue, { paused });
   }
 
   setMaxlen(queue: Bytes, maxlen: number): void {
-    const q = this.store.queues.get(queue);
-    this.commit({ type: 'queue-config', at: this.now(), queue, maxlen, paused: q?.paused ?? false, concurrency: q?.concurrency ?? null });
-    this.settle();
+    this.configureQueue(queue, { maxlen });
   }
 
   /** QCONFIG queue CONCURRENCY n: at most n active jobs across all workers (null = no cap) */
   setConcurrency(queue: Bytes, concurrency: number | null): void {
+    this.configureQueue(queue, { concurrency });
+  }
+
+  /** QCONFIG: one record with every setting of the queue, the patched ones changed */
+  configureQueue(queue: Bytes, patch: QueueSettingsPatch): void {
     const q = this.store.queues.get(queue);
-    this.commit({ type: 'queue-config', at: this.now(), queue, maxlen: q?.maxlen ?? null, paused: q?.paused ?? false, concurrency });
+    const rate = patch.rate !== undefined ? patch.rate : (q?.rate ?? null);
+    const d = patch.groupDefaults ?? q?.groupDefaults ?? NO_LIMITS;
+    this.commit({
+      type: 'queue-config',
+      at: this.now(),
+      queue,
+      paused: patch.paused ?? q?.paused ?? false,
+      maxlen: patch.maxlen !== undefined ? patch.maxlen : (q?.maxlen ?? null),
+      concurrency: patch.concurrency !== undefined ? patch.concurrency : (q?.concurrency ?? null),
+      rate: rate?.rate ?? null,
+      ratePer: rate?.per ?? null,
+      groupConcurrency: d.concurrency,
+      groupRate: d.rate?.rate ?? null,
+      groupRatePer: d.rate?.per ?? null,
+      groupMaxlen: d.maxlen,
+    });
+    this.limitsApplied(this.store.queues.get(queue));
     this.settle();
+  }
+
+  /** GROUP CONFIG: a group's own limits (null fields take the queue's group defaults; all null removes the override) */
+  configureGroup(queue: Bytes, group: Bytes, override: GroupLimits): void {
+    this.commit({
+      type: 'group-config',
+      at: this.now(),
+      queue,
+      group,
+      concurrency: override.concurrency,
+      rate: override.rate?.rate ?? null,
+      ratePer: override.rate?.per ?? null,
+      maxlen: override.maxlen,
+    });
+    this.limitsApplied(this.store.queues.get(queue));
+    this.settle();
+  }
+
+  /** after a limit changed: buckets take the new size (tokens earned are kept up to it), dropped where no rate applies */
+  private limitsApplied(q: QueueState | undefined): void {
+    if (!q) return;
+    const at = this.now();
+    if (q.rate === null) q.bucket = null;
+    else q.bucket?.resize(q.rate.rate, q.rate.per, at);
+    for (const g of q.groups.values()) {
+      if (g.bucket === null) continue;
+      const rate = limitsOf(q, g.key).rate;
+      if (rate === null) {
+        g.bucket = null;
+        g.tokenBlocked = false;
+      } else {
+        g.bucket.resize(rate.rate, rate.per, at);
+        g.tokenBlocked = g.bucket.available(at) < 1;
+        if (g.tokenBlocked) this.wakeAt(q, g, g.bucket.nextTokenAt(at));
+      }
+      if (refreshGroup(q, g)) this.store.readied(q);
+      if (g.backlog === 0 && g.bucket === null) q.groups.delete(g.key);
+    }
+    if (q.claimable) this.store.readied(q);
+  }
+
+  /** the limits a group has now, and whether they are its own (GROUP CONFIG) */
+  groupLimits(queue: Bytes, group: Bytes): { limits: GroupLimits; override: GroupLimits | null } {
+    const q = this.store.queues.get(queue);
+    if (!q) return { limits: NO_LIMITS, override: null };
+    return { limits: limitsOf(q, group), override: q.groupOverrides.get(group) ?? null };
+  }
+
+  /** GROUP LIST: up to `count` groups with the most waiting jobs, largest first (one pass, a bounded selection) */
+  largestGroups(queue: Bytes, count: number): GroupState[] {
+    const q = this.store.queues.get(queue);
+    if (!q) return [];
+    const top: GroupState[] = [];
+    for (const g of q.groups.values()) {
+      if (g.key === UNGROUPED || g.backlog === 0) continue;
+      if (top.length === count && g.backlog <= top[top.length - 1].backlog) continue;
+      let i = top.length < count ? top.length : count - 1;
+      while (i > 0 && top[i - 1].backlog < g.backlog) {
+        if (i < count) top[i] = top[i - 1];
+        i--;
+      }
+      top[i] = g;
+      if (top.length > count) top.length = count;
+    }
+    return top;
   }
 
   /** QDEL: forgets a queue's settings and finished jobs; refused while it holds waiting or active jobs */
@@ -437,6 +619,7 @@ export class Engine {
   afterLoad(): void {
     this.resetCounters();
     const now = this.now();
+    for (const q of this.store.queues.values()) this.emptyBuckets(q, now);
     for (const q of this.store.queues.values()) {
       for (const job of q.active) {
         if (job.leaseUntil - now > job.deliveryLease) {
@@ -448,6 +631,20 @@ export class Engine {
     this.settle();
   }
 
+  /** after a restart every rate starts with an empty bucket: a restart never lets a burst through */
+  private emptyBuckets(q: QueueState, now: number): void {
+    if (q.rate !== null) q.bucket = new TokenBucket(q.rate.rate, q.rate.per, now, false);
+    if (noLimits(q.groupDefaults) && q.groupOverrides.size === 0) return;
+    for (const g of q.groups.values()) {
+      const rate = limitsOf(q, g.key).rate;
+      if (rate === null) continue;
+      g.bucket = new TokenBucket(rate.rate, rate.per, now, false);
+      g.tokenBlocked = true;
+      refreshGroup(q, g);
+      this.wakeAt(q, g, g.bucket.nextTokenAt(now));
+    }
+  }
+
   resetCounters(): void {
     for (const q of this.store.queues.values()) q.counters = zeroCounters();
   }
@@ -457,7 +654,7 @@ export class Engine {
   /** the earliest pending deadline (engine ms), Infinity when none */
   nextDeadline(): number {
     const next = this.store.heap.peek();
-    return next ? next.deadline : Infinity;
+    return Math.min(next ? next.deadline : Infinity, this.wakes.peekKey());
   }
 
   /** processes the deadlines due at `now` (in batches: a long backlog yields between calls) */
@@ -469,6 +666,7 @@ export class Engine {
       this.onDeadline(job, now);
       if (job.heapIndex >= 0 && job.deadline <= now) heap.remove(job); // never spin on a job
     }
+    for (let n = 0; n < TICK_BATCH && this.wakes.peekKey() <= now; n++) this.onWake(this.wakes.pop()!, now);
     this.settle();
   }
 
@@ -527,23 +725,24 @@ export class Engine {
 
   private serveClaimers(q: QueueState): void {
     const waiters = this.claimWaiters.get(q.name);
-    while (waiters && waiters.size > 0 && !q.paused && q.readyCount > 0 && (q.concurrency === null || q.active.size < q.concurrency)) {
+    const at = this.now();
+    while (waiters && waiters.size > 0 && !q.paused && q.claimable && this.queueAllowance(q, at) >= 1) {
       const w = waiters.shift()!;
       w.deliver(this.claimNow(q.name, w.req));
     }
     if (waiters?.size === 0) this.claimWaiters.delete(q.name);
+    else if (waiters && !q.paused) this.wakeForToken(q, at);
   }
 
+  /** each blocked producer in arrival order tries again; one whose group is still full does not hold back the others */
   private serveProducers(queue: Bytes): void {
     const waiters = this.enqueueWaiters.get(queue);
-    while (waiters && waiters.size > 0 && !this.isFull(queue)) {
-      const attempt = waiters.shift()!;
-      if (!attempt()) {
-        waiters.unshift(attempt);
-        break;
-      }
+    if (!waiters) return;
+    for (const node of waiters.nodes()) {
+      if (this.isFull(queue)) break;
+      if (node.value()) waiters.remove(node);
     }
-    if (waiters?.size === 0) this.enqueueWaiters.delete(queue);
+    if (waiters.size === 0) this.enqueueWaiters.delete(queue);
   }
 
   private notifyJobWaiters(job: Job, value: Job | null): void {

@@ -11,4 +11,6 @@ export interface EnqueueOptions {
   lease?: number;
   ttl?: number;
   id?: Bytes;
+  /** GROUP key: fair turns, per-group limits, FIFO under a concurrency of 1 */
+  group?: Bytes;
 }

@@ -3,6 +3,8 @@ import { JobList } from './job-list';
 import { DeadlineHeap } from './deadline-heap';
 import { QueueState } from './queue-state';
 import { CronSetRecord } from './records';
+import { GroupState } from './group-state';
+import { idleGroup, joinGroup, leaveGroup } from './group-book';
 
 export interface RetentionPolicy {
   completedMs: number;
@@ -26,6 +28,8 @@ export interface StoreObserver {
   readied?(queue: QueueState): void;
   /** the queue's backlog shrank or its maxlen grew */
   roomFreed?(queue: QueueState): void;
+  /** a group has no job left but a rate bucket that is not full yet: the engine forgets it later */
+  groupIdle?(queue: QueueState, group: GroupState): void;
 }
 
 /**
@@ -81,6 +85,7 @@ export class JobStore {
   /** takes the job out of its state's list; the caller sets a new state with enter() */
   leave(q: QueueState, job: Job): void {
     this.listFor(q, job).unlink(job);
+    if (job.state <= JobState.Active && leaveGroup(q, job)) this.readied(q);
     // a slot under the queue's concurrency cap frees up: blocked claimers may take the next job
     if (job.state === JobState.Active && q.concurrency !== null && q.readyCount > 0) for (const o of this.observers) o.readied?.(q);
     if (job.state === JobState.Active && job.owner !== 0) {
@@ -98,18 +103,31 @@ export class JobStore {
     job.state = state;
     job.updatedAt = at;
     this.listFor(q, job).push(job);
+    if (state <= JobState.Active && joinGroup(q, job)) this.readied(q);
     if (state >= JobState.Completed) {
       job.finishedAt = at;
       job.runAt = 0;
       job.leaseUntil = 0;
       for (const o of this.observers) o.finished?.(job);
-      if (wasBacklog) this.roomFreed(q);
+      if (wasBacklog) {
+        this.roomFreed(q);
+        this.forgetIfIdle(q, job);
+      }
     } else if (state === JobState.Ready) {
-      for (const o of this.observers) o.readied?.(q);
+      this.readied(q);
     }
     this.scheduleDeadline(job);
     // after scheduleDeadline: this may drop the job itself (a max of 0), which must not put it back in the heap
     if (state >= JobState.Completed) this.enforceCountRetention(q, state);
+  }
+
+  readied(q: QueueState): void {
+    for (const o of this.observers) o.readied?.(q);
+  }
+
+  private forgetIfIdle(q: QueueState, job: Job): void {
+    const g = idleGroup(q, job.group);
+    if (g) for (const o of this.observers) o.groupIdle?.(q, g);
   }
 
   roomFreed(q: QueueState): void {
@@ -158,13 +176,16 @@ export class JobStore {
     this.heap.remove(job);
     this.jobs.delete(job.id);
     for (const o of this.observers) o.dropped?.(job);
-    if (wasBacklog) this.roomFreed(q);
+    if (wasBacklog) {
+      this.roomFreed(q);
+      this.forgetIfIdle(q, job);
+    }
     this.dropQueueIfUnused(q);
   }
 
   /** an empty queue with default settings is forgotten, so queue names cannot grow memory without bound */
   dropQueueIfUnused(q: QueueState): void {
-    if (q.jobCount === 0 && !q.paused && q.maxlen === null && q.concurrency === null) this.queues.delete(q.name);
+    if (q.jobCount === 0 && !q.hasSettings) this.queues.delete(q.name);
   }
 
   /** scheduled -> ready when its run time comes: a function of time alone, so it is not logged */

@@ -41,6 +41,9 @@ export class Job {
   // links: a job sits in at most one JobList (its state's list) and at most once in the deadline heap
   prev: Job | null = null;
   next: Job | null = null;
+  /** links in its group's ready line (group-state.ts) while ready */
+  gprev: Job | null = null;
+  gnext: Job | null = null;
   heapIndex = -1;
   /** when the heap should look at this job next (engine clock ms) */
   deadline = 0;
@@ -51,6 +54,8 @@ export class Job {
    */
   listSeq = 0;
 
+  /** ENQUEUE ... GROUP key; '' = no group */
+  group: Bytes = '';
   state: JobState = JobState.Ready;
   deliveries = 0;
   updatedAt: number;

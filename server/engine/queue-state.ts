@@ -1,5 +1,9 @@
 import { Bytes } from './job';
 import { JobList } from './job-list';
+import { GroupLimits, NO_LIMITS, RateLimit } from './flow-limits';
+import { GroupState } from './group-state';
+import { TokenBucket } from './token-bucket';
+import { WaitList } from './wait-list';
 
 export interface QueueCounters {
   enqueued: number;
@@ -28,6 +32,24 @@ export class QueueState {
   maxlen: number | null = null;
   /** at most this many active jobs across all workers (QCONFIG CONCURRENCY); null = no cap */
   concurrency: number | null = null;
+  /** at most this many claims per window across all workers (QCONFIG RATE); null = none */
+  rate: RateLimit | null = null;
+  /** runtime only (see TokenBucket); null until the first claim under a rate */
+  bucket: TokenBucket | null = null;
+  /** the engine's pending wake-up for the next token (engine ms), 0 = none */
+  wakeAt = 0;
+  /** limits of every group of the queue (QCONFIG GROUP-...) */
+  groupDefaults: GroupLimits = NO_LIMITS;
+  /** per group key (GROUP CONFIG): fields that replace the defaults */
+  readonly groupOverrides = new Map<Bytes, GroupLimits>();
+  /** the groups with waiting or active jobs; ungrouped jobs are the group '' */
+  readonly groups = new Map<Bytes, GroupState>();
+  /**
+   * Per priority, the groups a CLAIM may take a job from now, in turn: a
+   * claim takes the first group's oldest job and moves the group to the
+   * back, so groups share claims evenly whatever their sizes.
+   */
+  readonly rings: [WaitList<GroupState>, WaitList<GroupState>, WaitList<GroupState>] = [new WaitList(), new WaitList(), new WaitList()];
   /** claims left per priority in the current weighted round (see pickPriority) */
   readonly credit = [0, 0, 0];
   counters = zeroCounters();
@@ -41,6 +63,23 @@ export class QueueState {
   /** ready + scheduled + active: what MAXLEN bounds */
   get backlog(): number {
     return this.readyCount + this.scheduled.size + this.active.size;
+  }
+
+  /** groups with jobs, not counting the ungrouped ones */
+  get groupCount(): number {
+    return this.groups.size - (this.groups.has('') ? 1 : 0);
+  }
+
+  /** some group has a job a CLAIM may take now (queue-wide limits aside) */
+  get claimable(): boolean {
+    return this.rings[0].size + this.rings[1].size + this.rings[2].size > 0;
+  }
+
+  /** settings a log record or snapshot must keep: a queue with any is never forgotten while empty */
+  get hasSettings(): boolean {
+    return (
+      this.paused || this.maxlen !== null || this.concurrency !== null || this.rate !== null || this.groupDefaults !== NO_LIMITS || this.groupOverrides.size > 0
+    );
   }
 
   get jobCount(): number {

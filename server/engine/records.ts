@@ -22,14 +22,42 @@ export type LogRecord =
   /** PROMOTE: a scheduled job made ready before its run time */
   | { type: 'promote'; at: number; id: Bytes }
   | { type: 'purge'; at: number; queue: Bytes; what: PurgeWhat }
-  /** concurrency: added later (null in older records: no cap) */
-  | { type: 'queue-config'; at: number; queue: Bytes; maxlen: number | null; paused: boolean; concurrency: number | null }
+  | QueueConfigRecord
+  | GroupConfigRecord
   /** QDEL: the queue's settings and its finished jobs go; it had no waiting or active job */
   | { type: 'queue-delete'; at: number; queue: Bytes }
   | CronSetRecord
   | { type: 'cron-del'; at: number; name: Bytes }
   /** a recurring job fired (or was caught up); nextRunAt tells a restart whether a run was missed */
   | { type: 'cron-run'; at: number; name: Bytes; nextRunAt: number };
+
+/** every setting of a queue (fields added later load as null from older records: no limit) */
+export interface QueueConfigRecord {
+  type: 'queue-config';
+  at: number;
+  queue: Bytes;
+  maxlen: number | null;
+  paused: boolean;
+  concurrency: number | null;
+  rate: number | null;
+  ratePer: number | null;
+  groupConcurrency: number | null;
+  groupRate: number | null;
+  groupRatePer: number | null;
+  groupMaxlen: number | null;
+}
+
+/** GROUP CONFIG: one group's overrides of the queue's group limits (null = the default; all null = no override) */
+export interface GroupConfigRecord {
+  type: 'group-config';
+  at: number;
+  queue: Bytes;
+  group: Bytes;
+  concurrency: number | null;
+  rate: number | null;
+  ratePer: number | null;
+  maxlen: number | null;
+}
 
 export interface EnqueueRecord {
   type: 'enqueue';
@@ -47,6 +75,8 @@ export interface EnqueueRecord {
   backoffMax: number;
   lease: number;
   expiresAt: number;
+  /** GROUP key, '' = none (older records: none) */
+  group: Bytes;
 }
 
 export interface CronSetRecord {

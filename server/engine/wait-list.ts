@@ -29,6 +29,35 @@ export class WaitList<T> {
     return node;
   }
 
+  /** puts a node that was removed back at the tail (no allocation: a group's place in a rotation is reused) */
+  relink(node: WaitNode<T>): void {
+    if (node.linked) this.remove(node);
+    node.prev = this.tail;
+    node.next = null;
+    node.linked = true;
+    if (this.tail) this.tail.next = node;
+    else this.head = node;
+    this.tail = node;
+    this.size++;
+  }
+
+  get first(): T | undefined {
+    return this.head?.value;
+  }
+
+  /** the nodes in order; the current one may be removed while walking */
+  *nodes(): IterableIterator<WaitNode<T>> {
+    for (let n = this.head; n;) {
+      const next = n.next;
+      yield n;
+      n = next;
+    }
+  }
+
+  *[Symbol.iterator](): IterableIterator<T> {
+    for (let n = this.head; n; n = n.next) yield n.value;
+  }
+
   shift(): T | undefined {
     const node = this.head;
     if (!node) return undefined;

@@ -58,6 +58,7 @@ const TABLE = {
       ['backoffMax', Kind.Num],
       ['lease', Kind.Num],
       ['expiresAt', Kind.Num],
+      ['group', Kind.Bytes, ''],
     ],
   },
   claim: {
@@ -141,6 +142,24 @@ const TABLE = {
       ['maxlen', Kind.NumOrNull],
       ['paused', Kind.Bool],
       ['concurrency', Kind.NumOrNull, null],
+      ['rate', Kind.NumOrNull, null],
+      ['ratePer', Kind.NumOrNull, null],
+      ['groupConcurrency', Kind.NumOrNull, null],
+      ['groupRate', Kind.NumOrNull, null],
+      ['groupRatePer', Kind.NumOrNull, null],
+      ['groupMaxlen', Kind.NumOrNull, null],
+    ],
+  },
+  'group-config': {
+    code: 18,
+    fields: [
+      ['at', Kind.Num],
+      ['queue', Kind.Bytes],
+      ['group', Kind.Bytes],
+      ['concurrency', Kind.NumOrNull],
+      ['rate', Kind.NumOrNull],
+      ['ratePer', Kind.NumOrNull],
+      ['maxlen', Kind.NumOrNull],
     ],
   },
   // code 12 was cron-set with the ENQUEUE option words (see LEGACY below)
@@ -249,7 +268,9 @@ export function encodeValue(v: unknown, kind: Kind): unknown {
       return (v as string[]).map((s) => Buffer.from(s, 'latin1'));
     case Kind.Options: {
       const o = v as EnqueueOptions;
-      return OPTION_KEYS.map((k) => o[k] ?? null);
+      const list: unknown[] = OPTION_KEYS.map((k) => o[k] ?? null);
+      if (o.group !== undefined) list.push(Buffer.from(o.group, 'latin1'));
+      return list;
     }
     default:
       return v;
@@ -258,15 +279,18 @@ export function encodeValue(v: unknown, kind: Kind): unknown {
 
 /** EnqueueOptions on disk: these fields in this order, nil for an absent one (ID is never stored: each run gets its own) */
 const OPTION_KEYS = ['priority', 'delay', 'at', 'retries', 'backoffBase', 'backoffMax', 'lease', 'ttl'] as const;
+/** fields added later go after OPTION_KEYS (an older list is shorter); GROUP is a byte string */
+const OPTION_GROUP = OPTION_KEYS.length;
 
 function decodeOptions(v: unknown): EnqueueOptions {
-  if (!Array.isArray(v) || v.length !== OPTION_KEYS.length) throw new CodecError('expected the option list');
-  const o: Record<string, number> = {};
+  if (!Array.isArray(v) || v.length < OPTION_KEYS.length || v.length > OPTION_GROUP + 1) throw new CodecError('expected the option list');
+  const o: Record<string, number | string> = {};
   OPTION_KEYS.forEach((k, i) => {
     if (v[i] === null) return;
     if (typeof v[i] !== 'number') throw new CodecError(`option ${k}: expected a number or nil`);
     o[k] = v[i];
   });
+  if (v.length > OPTION_GROUP) o.group = latin1(v[OPTION_GROUP]);
   return o as EnqueueOptions;
 }
 

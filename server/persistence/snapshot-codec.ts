@@ -1,6 +1,7 @@
 import { Job, JobState, Priority } from '../engine/job';
 import { QueueState } from '../engine/queue-state';
 import { CronSetRecord } from '../engine/records';
+import { GroupLimits, NO_LIMITS, RateLimit, noLimits, rateFromFields } from '../engine/flow-limits';
 import { CodecError, Kind, RECORD_TYPES, decodeValue, encodeFrame, encodeRecord, recordFromBody } from './record-codec';
 import { FastReader, Interner } from './fast-reader';
 
@@ -8,7 +9,7 @@ import { FastReader, Interner } from './fast-reader';
  * Snapshot frames (same framing as the log; codes 64.. so a snapshot frame
  * found in a log segment is reported as corruption). A snapshot file is:
  *
- *   header, queue*, cron-set*, job*, end
+ *   header, queue*, group-config*, cron-set*, job*, end
  *
  * The end frame repeats the counts: a snapshot without it (or with other
  * counts) is incomplete and never loaded.
@@ -39,6 +40,8 @@ export interface QueueMeta {
   maxlen: number | null;
   concurrency: number | null;
   credit: number[];
+  rate: RateLimit | null;
+  groupDefaults: GroupLimits;
 }
 
 export function encodeHeader(h: SnapshotHeader): Buffer {
@@ -46,8 +49,24 @@ export function encodeHeader(h: SnapshotHeader): Buffer {
 }
 
 export function encodeQueue(q: QueueState | QueueMeta): Buffer {
-  // concurrency last: a frame of 7 (written before it existed) decodes as no cap
-  return encodeFrame([SNAP_QUEUE, Buffer.from(q.name, 'latin1'), q.paused, q.maxlen, q.credit[0], q.credit[1], q.credit[2], q.concurrency]);
+  // fields added later go last: a frame of 7 or 8 (written before they existed) decodes as no limit
+  const d = q.groupDefaults;
+  return encodeFrame([
+    SNAP_QUEUE,
+    Buffer.from(q.name, 'latin1'),
+    q.paused,
+    q.maxlen,
+    q.credit[0],
+    q.credit[1],
+    q.credit[2],
+    q.concurrency,
+    q.rate?.rate ?? null,
+    q.rate?.per ?? null,
+    d.concurrency,
+    d.rate?.rate ?? null,
+    d.rate?.per ?? null,
+    d.maxlen,
+  ]);
 }
 
 export function encodeCron(c: CronSetRecord): Buffer {
@@ -90,6 +109,7 @@ export function encodeJob(job: Job): Buffer {
     job.finishedAt,
     nullableBytes(job.lastError),
     nullableBytes(job.result),
+    Buffer.from(job.group, 'latin1'),
   ]);
 }
 
@@ -114,19 +134,22 @@ export const PERSISTED_JOB_FIELDS = [
   'finishedAt',
   'lastError',
   'result',
+  'group',
   // the shared object behind retries/backoffBase/backoffMax/lease, persisted through those four
   'policy',
 ] as const;
-export const RUNTIME_JOB_FIELDS = ['prev', 'next', 'heapIndex', 'deadline', 'owner', 'listSeq'] as const;
+export const RUNTIME_JOB_FIELDS = ['prev', 'next', 'gprev', 'gnext', 'heapIndex', 'deadline', 'owner', 'listSeq'] as const;
 
-const JOB_FIELDS = 21;
+/** a job frame: 22 fields; 21 when written before groups existed (no group) */
+const JOB_FIELDS = 22;
+const JOB_FIELDS_V0 = 21;
 
 function num(v: unknown): number {
   return decodeValue(v, Kind.Num) as number;
 }
 
 export function jobFromBody(b: unknown[]): { prev: string | null; job: Job } {
-  if (b.length !== JOB_FIELDS) throw new CodecError(`job frame with ${b.length} fields, expected ${JOB_FIELDS}`);
+  if (b.length !== JOB_FIELDS && b.length !== JOB_FIELDS_V0) throw new CodecError(`job frame with ${b.length} fields, expected ${JOB_FIELDS}`);
   const state = num(b[12]);
   const priority = num(b[5]);
   if (state < JobState.Ready || state > JobState.Cancelled || !Number.isInteger(state)) throw new CodecError(`bad job state ${state}`);
@@ -152,11 +175,14 @@ export function jobFromBody(b: unknown[]): { prev: string | null; job: Job } {
   job.finishedAt = num(b[18]);
   job.lastError = decodeValue(b[19], Kind.BytesOrNull) as string | null;
   job.result = decodeValue(b[20], Kind.BytesOrNull) as string | null;
+  if (b.length > JOB_FIELDS_V0) job.group = decodeValue(b[21], Kind.Bytes) as string;
   return { prev: decodeValue(b[1], Kind.BytesOrNull) as string | null, job };
 }
 
 const reader = new FastReader();
 const queueNames = new Interner();
+/** group keys repeat across a tenant's jobs: one string each */
+const groupKeys = new Interner();
 
 /** the prev id of the last job readJobFrame returned */
 export let lastPrev: string | null = null;
@@ -165,7 +191,7 @@ export let lastPrev: string | null = null;
 export function readJobFrame(buf: Buffer, start: number, end: number): Job | null {
   const r = reader;
   const head = r.start(buf, start, end);
-  if (!head || head.code !== SNAP_JOB || head.length !== JOB_FIELDS) return null;
+  if (!head || head.code !== SNAP_JOB || (head.length !== JOB_FIELDS && head.length !== JOB_FIELDS_V0)) return null;
   const prev = r.field(Kind.BytesOrNull) as string | null | undefined;
   const id = r.field(Kind.Bytes) as string | undefined;
   const queue = r.field(Kind.Bytes, queueNames) as string | undefined;
@@ -186,7 +212,9 @@ export function readJobFrame(buf: Buffer, start: number, end: number): Job | nul
   const finishedAt = r.field(Kind.Num) as number | undefined;
   const lastError = r.field(Kind.BytesOrNull) as string | null | undefined;
   const result = r.field(Kind.BytesOrNull) as string | null | undefined;
+  const group = head.length > JOB_FIELDS_V0 ? (r.field(Kind.Bytes, groupKeys) as string | undefined) : '';
   if (
+    group === undefined ||
     result === undefined ||
     lastError === undefined ||
     finishedAt === undefined ||
@@ -222,6 +250,7 @@ export function readJobFrame(buf: Buffer, start: number, end: number): Job | nul
   job.finishedAt = finishedAt;
   job.lastError = lastError;
   job.result = result;
+  job.group = group;
   lastPrev = prev;
   return job;
 }
@@ -232,8 +261,12 @@ export function headerFromBody(b: unknown[]): SnapshotHeader {
 }
 
 export function queueFromBody(b: unknown[]): QueueMeta {
-  if (b.length !== 7 && b.length !== 8) throw new CodecError('bad queue frame');
+  if (b.length !== 7 && b.length !== 8 && b.length !== 14) throw new CodecError('bad queue frame');
+  const orNull = (i: number) => (b.length > i ? (decodeValue(b[i], Kind.NumOrNull) as number | null) : null);
+  const defaults = { concurrency: orNull(10), rate: rateFromFields(orNull(11), orNull(12)), maxlen: orNull(13) };
   return {
+    rate: rateFromFields(orNull(8), orNull(9)),
+    groupDefaults: noLimits(defaults) ? NO_LIMITS : defaults,
     name: decodeValue(b[1], Kind.Bytes) as string,
     paused: decodeValue(b[2], Kind.Bool) as boolean,
     maxlen: decodeValue(b[3], Kind.NumOrNull) as number | null,

@@ -1,9 +1,13 @@
 import { Job, JobState } from '../engine/job';
 import { JobStore } from '../engine/job-store';
-import { CronSetRecord } from '../engine/records';
+import { CronSetRecord, GroupConfigRecord } from '../engine/records';
+import { rateFromFields } from '../engine/flow-limits';
+import { joinGroup } from '../engine/group-book';
 import { walkFile } from './file-walker';
 import { listOrder } from './snapshot-order';
-import { CodecError, decodeBody } from './record-codec';
+import { CodecError, RECORD_TYPES, decodeBody, recordFromBody } from './record-codec';
+
+const GROUP_CONFIG = RECORD_TYPES['group-config'].code;
 import {
   CRON_SET,
   CRON_SET_WORDS,
@@ -27,6 +31,8 @@ export interface LoadedSnapshot {
   header: SnapshotHeader;
   queues: QueueMeta[];
   crons: CronSetRecord[];
+  /** per-group limits, as the log records that set them */
+  groupConfigs: GroupConfigRecord[];
   /** in write order (installSnapshot puts each list in order) */
   jobs: Job[];
   /** each job's list predecessor when it was written (undefined: the job written just before it, see listOrder) */
@@ -54,6 +60,7 @@ export async function readSnapshot(path: string, name: string): Promise<LoadedSn
   let end: { jobs: number; queues: number; crons: number } | null = null;
   const queues: QueueMeta[] = [];
   const crons: CronSetRecord[] = [];
+  const groupConfigs: GroupConfigRecord[] = [];
   const written: Job[] = [];
   const prevIds: Array<string | null | undefined> = [];
   // the usual prev is the job written just before: kept as undefined, so its id string dies young
@@ -90,6 +97,11 @@ export async function readSnapshot(path: string, name: string): Promise<LoadedSn
       case SNAP_QUEUE:
         queues.push(queueFromBody(body));
         return;
+      case GROUP_CONFIG: {
+        const rec = recordFromBody(body);
+        if (rec.type === 'group-config') groupConfigs.push(rec);
+        return;
+      }
       case CRON_SET:
       case CRON_SET_WORDS:
         crons.push(cronFromBody(body));
@@ -114,7 +126,7 @@ export async function readSnapshot(path: string, name: string): Promise<LoadedSn
       `counts do not match (jobs ${count}/${h.jobs}/${e.jobs}, queues ${queues.length}/${e.queues}, crons ${crons.length}/${e.crons})`,
     );
   }
-  return { header: h, queues, crons, jobs: written, prevIds, bytes: walk.size };
+  return { header: h, queues, crons, groupConfigs, jobs: written, prevIds, bytes: walk.size };
 }
 
 /** a state list's index within its queue: 0-2 ready by priority, then one per other state */
@@ -172,14 +184,20 @@ export async function installSnapshot(store: JobStore, snap: LoadedSnapshot, nam
       q.paused = m.paused;
       q.maxlen = m.maxlen;
       q.concurrency = m.concurrency;
+      q.rate = m.rate;
+      q.groupDefaults = m.groupDefaults;
       for (let p = 0; p < 3; p++) q.credit[p] = m.credit[p];
     }
     for (const c of snap.crons) store.crons.set(c.name, c);
+    for (const g of snap.groupConfigs) {
+      store.queue(g.queue).groupOverrides.set(g.group, { concurrency: g.concurrency, rate: rateFromFields(g.rate, g.ratePer), maxlen: g.maxlen });
+    }
     let q = null as ReturnType<JobStore['queue']> | null;
     for (let i = 0; i < n; i++) {
       const job = ordered[i];
       if (q === null || q.name !== job.queue) q = store.queue(job.queue);
       store.listFor(q, job).push(job);
+      if (job.state <= JobState.Active) joinGroup(q, job);
       store.scheduleDeadline(job);
       if (i % INSTALL_SLICE === INSTALL_SLICE - 1) await yieldToLoop();
     }

@@ -3,6 +3,7 @@ import { JobStore, StoreObserver } from '../engine/job-store';
 import { AppendLog, LogLevel } from './append-log';
 import { FsOps, writeAll } from './fs-ops';
 import { inDir, snapshotName } from './data-files';
+import { encodeRecord } from './record-codec';
 import { SNAP_FORMAT, encodeCron, encodeEnd, encodeHeader, encodeJob, encodeQueue } from './snapshot-codec';
 
 export interface SnapshotWriterOptions {
@@ -74,6 +75,22 @@ export class SnapshotWriter {
     const head = [encodeHeader({ format: SNAP_FORMAT, createdAt: this.createdAt, firstSegment: this.firstSegment, nextSeq: store.nextSeq, jobs: this.total })];
     for (const q of store.queues.values()) head.push(encodeQueue(q));
     this.queueCount = store.queues.size;
+    for (const q of store.queues.values()) {
+      for (const [group, o] of q.groupOverrides) {
+        head.push(
+          encodeRecord({
+            type: 'group-config',
+            at: 0,
+            queue: q.name,
+            group,
+            concurrency: o.concurrency,
+            rate: o.rate?.rate ?? null,
+            ratePer: o.rate?.per ?? null,
+            maxlen: o.maxlen,
+          }),
+        );
+      }
+    }
     // copies: a cron-run record changes an entry in place
     for (const c of store.crons.values()) head.push(encodeCron({ ...c }));
     this.cronCount = store.crons.size;

@@ -1,7 +1,7 @@
 import type { EnqueueOptions } from '../engine/engine';
 import { parsePriority } from '../engine/job';
 import { argError, MAX_BLOCK_MS, MAX_DURATION_MS, OptionReader } from './args';
-import { checkJobId } from './names';
+import { checkGroupKey, checkJobId } from './names';
 
 export type { EnqueueOptions };
 
@@ -30,6 +30,7 @@ export function validateEnqueueOptions(o: EnqueueOptions): EnqueueOptions {
   checkRange('TTL', o.ttl, 1, MAX_DURATION_MS);
   if (o.backoffMax !== undefined && o.backoffBase === undefined) throw argError('syntax error: MAX belongs to BACKOFF base-ms MAX max-ms');
   if (o.id !== undefined) checkJobId(o.id);
+  if (o.group !== undefined) checkGroupKey(o.group);
   if (o.delay !== undefined && o.at !== undefined) throw argError('syntax error: DELAY and AT cannot be combined');
   return o;
 }
@@ -40,7 +41,7 @@ export interface ParsedEnqueue {
   block?: number;
 }
 
-/** ENQUEUE's option words (PRIORITY, DELAY, AT, RETRIES, BACKOFF [MAX], LEASE, TTL, ID, BLOCK) into the struct, validated */
+/** ENQUEUE's option words (PRIORITY, DELAY, AT, RETRIES, BACKOFF [MAX], LEASE, TTL, ID, GROUP, BLOCK) into the struct, validated */
 export function enqueueOptionsFromWords(words: readonly string[], start: number): ParsedEnqueue {
   const r = new OptionReader(words, start);
   const o: EnqueueOptions = {};
@@ -78,6 +79,9 @@ export function enqueueOptionsFromWords(words: readonly string[], start: number)
         break;
       case 'ID':
         o.id = r.value(word);
+        break;
+      case 'GROUP':
+        o.group = r.value(word);
         break;
       case 'BLOCK':
         block = r.int(word, 0, MAX_BLOCK_MS);

@@ -32,6 +32,7 @@ export const STATUS_FIELDS: readonly JobField[] = [
   { name: 'backoff', kind: 'int', value: (j) => j.backoffBase },
   { name: 'backoff-max', kind: 'int', value: (j) => j.backoffMax },
   { name: 'expires-at', kind: 'int', value: (j) => zeroIsNull(j.expiresAt) },
+  { name: 'group', kind: 'bytes', value: (j) => (j.group === '' ? null : j.group) },
 ];
 
 /** STATUS ... WITHPAYLOAD adds this one last */

@@ -15,3 +15,6 @@ export const checkQueueName = (name: Bytes): Bytes => checkName('queue name', na
 
 /** a client-chosen job id (ENQUEUE ... ID) */
 export const checkJobId = (id: Bytes): Bytes => checkName('ID', id);
+
+/** a group key (ENQUEUE ... GROUP, GROUP CONFIG) */
+export const checkGroupKey = (key: Bytes): Bytes => checkName('GROUP', key);

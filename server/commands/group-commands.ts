@@ -1,0 +1,51 @@
+import { checkGroupKey, checkQueueName } from '../rules/names';
+import { groupOverrideFromWords } from '../rules/flow-settings';
+import { groupListEntry, groupStatsFields } from '../rules/group-fields';
+import { NO_LIMITS } from '../engine/flow-limits';
+import { OptionReader } from '../rules/args';
+import { Handler, HandlerGroup } from './handler';
+import { writeFieldMap } from './reply-shapes';
+
+/** GROUP CONFIG queue key [CONCURRENCY n] [RATE n [PER ms]] [MAXLEN n]: patched onto the group's current override */
+const groupConfig: Handler = (ctx, c, args) => {
+  const queue = checkQueueName(args[2]);
+  const key = checkGroupKey(args[3]);
+  const override = groupOverrideFromWords(args, 4, ctx.engine.groupLimits(queue, key).override);
+  ctx.engine.configureGroup(queue, key, override);
+  c.writer.simple('OK');
+};
+
+const groupReset: Handler = (ctx, c, args) => {
+  const { override } = ctx.engine.groupLimits(args[2], args[3]);
+  if (override) ctx.engine.configureGroup(args[2], args[3], NO_LIMITS);
+  c.writer.int(override ? 1 : 0);
+};
+
+const groupStats: Handler = (ctx, c, args) => {
+  const { limits, override } = ctx.engine.groupLimits(args[2], args[3]);
+  writeFieldMap(c.writer, groupStatsFields(ctx.engine.queue(args[2])?.groups.get(args[3]), limits, override !== null));
+};
+
+const groupList: Handler = (ctx, c, args) => {
+  const r = new OptionReader(args, 3);
+  let count = 100;
+  while (!r.done) {
+    const word = r.keyword();
+    if (word === 'COUNT') count = r.int(word, 1, 10_000);
+    else r.unknown(word);
+  }
+  const groups = ctx.engine.largestGroups(args[2], count);
+  c.writer.arrayHeader(groups.length);
+  for (const g of groups) {
+    c.writer.arrayHeader(5);
+    c.writer.bulk(g.key);
+    for (const n of groupListEntry(g)) c.writer.int(n);
+  }
+};
+
+export const GROUP_HANDLERS = {
+  'group|config': groupConfig,
+  'group|reset': groupReset,
+  'group|stats': groupStats,
+  'group|list': groupList,
+} satisfies HandlerGroup;

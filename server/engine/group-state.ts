@@ -1,0 +1,73 @@
+import type { Bytes, Job } from './job';
+import type { TokenBucket } from './token-bucket';
+import type { WaitNode } from './wait-list';
+
+/**
+ * One priority's ready jobs of one group, oldest first, linked through the
+ * jobs' own gprev/gnext (a ready job is in its queue's list and in its
+ * group's line at once). A retry goes to the front: within a group the job
+ * that was already handed out comes before the ones that never were.
+ */
+export class GroupLine {
+  head: Job | null = null;
+  tail: Job | null = null;
+  size = 0;
+
+  pushBack(job: Job): void {
+    job.gprev = this.tail;
+    job.gnext = null;
+    if (this.tail) this.tail.gnext = job;
+    else this.head = job;
+    this.tail = job;
+    this.size++;
+  }
+
+  pushFront(job: Job): void {
+    job.gnext = this.head;
+    job.gprev = null;
+    if (this.head) this.head.gprev = job;
+    else this.tail = job;
+    this.head = job;
+    this.size++;
+  }
+
+  unlink(job: Job): void {
+    if (job.gprev) job.gprev.gnext = job.gnext;
+    else this.head = job.gnext;
+    if (job.gnext) job.gnext.gprev = job.gprev;
+    else this.tail = job.gprev;
+    job.gprev = job.gnext = null;
+    this.size--;
+  }
+}
+
+/**
+ * What the broker keeps per group key of a queue, while the group has
+ * waiting or active jobs (or a rate bucket that is not full again yet).
+ */
+export class GroupState {
+  readonly ready: [GroupLine, GroupLine, GroupLine] = [new GroupLine(), new GroupLine(), new GroupLine()];
+  /** ready + scheduled + active: what a group MAXLEN bounds */
+  backlog = 0;
+  active = 0;
+  /**
+   * Jobs handed out at least once and not yet final (active, or waiting for
+   * a retry): what the group's concurrency bounds. Counting the retries is
+   * what makes a concurrency of 1 strict FIFO per key.
+   */
+  inProgress = 0;
+  /** this group's place in the queue's rotation of each priority (linked while it can be claimed from) */
+  readonly ringNodes: Array<WaitNode<GroupState> | null> = [null, null, null];
+  /** runtime only: null = full (no claim within the last window) */
+  bucket: TokenBucket | null = null;
+  /** out of tokens: out of every rotation until the engine's wake-up at the next token */
+  tokenBlocked = false;
+  /** the wake-up the engine has pending for this group (engine ms), 0 = none */
+  wakeAt = 0;
+
+  constructor(readonly key: Bytes) {}
+
+  get readyCount(): number {
+    return this.ready[0].size + this.ready[1].size + this.ready[2].size;
+  }
+}

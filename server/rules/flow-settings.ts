@@ -1,0 +1,111 @@
+import type { QueueSettingsPatch } from '../engine/engine';
+import { GroupLimits, NO_LIMITS, RateLimit, noLimits } from '../engine/flow-limits';
+import { argError, MAX_DURATION_MS, OptionReader, parseInteger } from './args';
+
+/** the largest concurrency or rate a limit may name */
+export const MAX_LIMIT = 1_000_000;
+/** a rate's window when PER is not given: per second */
+export const DEFAULT_RATE_WINDOW = 1000;
+
+/**
+ * The flow-control settings as every transport gives them (QCONFIG and GROUP
+ * CONFIG words, HTTP JSON bodies, SDK calls): one parser per form, one range
+ * check, errors that name the RESP option. 0 means "no limit".
+ */
+
+function checkLimit(option: string, n: number, max = MAX_LIMIT): number {
+  if (!Number.isSafeInteger(n)) throw argError(`value is not an integer or out of range (${option})`);
+  if (n < 0 || n > max) throw argError(`${option} must be between 0 and ${max}`);
+  return n;
+}
+
+/** RATE n [PER ms]: null for RATE 0 (no limit) */
+export function checkRate(option: string, rate: number, per: number = DEFAULT_RATE_WINDOW): RateLimit | null {
+  checkLimit(option, rate);
+  if (!Number.isSafeInteger(per) || per < 1 || per > MAX_DURATION_MS) throw argError(`PER must be between 1 and ${MAX_DURATION_MS} ms`);
+  return rate === 0 ? null : { rate, per };
+}
+
+const orNone = (n: number): number | null => (n === 0 ? null : n);
+
+function readRate(r: OptionReader, option: string): RateLimit | null {
+  const rate = r.int(option, 0, MAX_LIMIT);
+  let per = DEFAULT_RATE_WINDOW;
+  if (r.peek() === 'PER') {
+    r.keyword();
+    per = r.int('PER', 1, MAX_DURATION_MS);
+  }
+  return checkRate(option, rate, per);
+}
+
+export const QCONFIG_SYNTAX = 'QCONFIG queue [MAXLEN n] [CONCURRENCY n] [RATE n [PER ms]] [GROUP-CONCURRENCY n] [GROUP-RATE n [PER ms]] [GROUP-MAXLEN n]';
+
+/** QCONFIG's words: every option checked before any is applied; group defaults patch the current ones */
+export function queueSettingsFromWords(words: readonly string[], start: number, currentDefaults: GroupLimits): QueueSettingsPatch {
+  const r = new OptionReader(words, start);
+  const patch: QueueSettingsPatch = {};
+  let defaults: { -readonly [K in keyof GroupLimits]: GroupLimits[K] } | null = null;
+  const d = () => (defaults ??= { ...currentDefaults });
+  if (r.done) throw argError(`syntax error: ${QCONFIG_SYNTAX}`);
+  while (!r.done) {
+    const word = r.keyword();
+    switch (word) {
+      case 'MAXLEN':
+        patch.maxlen = parseInteger(r.value(word), word);
+        break;
+      case 'CONCURRENCY':
+        patch.concurrency = orNone(r.int(word, 0, MAX_LIMIT));
+        break;
+      case 'RATE':
+        patch.rate = readRate(r, word);
+        break;
+      case 'GROUP-CONCURRENCY':
+        d().concurrency = orNone(r.int(word, 0, MAX_LIMIT));
+        break;
+      case 'GROUP-RATE':
+        d().rate = readRate(r, word);
+        break;
+      case 'GROUP-MAXLEN':
+        d().maxlen = orNone(r.int(word, 0, Number.MAX_SAFE_INTEGER));
+        break;
+      default:
+        throw argError(`syntax error: unknown queue setting '${word}' (${QCONFIG_SYNTAX})`);
+    }
+  }
+  if (defaults !== null) patch.groupDefaults = noLimits(defaults) ? NO_LIMITS : defaults;
+  return patch;
+}
+
+export const GROUP_CONFIG_SYNTAX = 'GROUP CONFIG queue key [CONCURRENCY n] [RATE n [PER ms]] [MAXLEN n]';
+
+/**
+ * GROUP CONFIG's words, patched onto the group's current override. In an
+ * override 0 lifts the queue's default for this group (stored as 0, rate 0),
+ * which is why these keep 0 instead of turning it into null.
+ */
+export function groupOverrideFromWords(words: readonly string[], start: number, current: GroupLimits | null): GroupLimits {
+  const r = new OptionReader(words, start);
+  const o: { -readonly [K in keyof GroupLimits]: GroupLimits[K] } = { ...(current ?? NO_LIMITS) };
+  if (r.done) throw argError(`syntax error: ${GROUP_CONFIG_SYNTAX}`);
+  while (!r.done) {
+    const word = r.keyword();
+    if (word === 'CONCURRENCY') o.concurrency = r.int(word, 0, MAX_LIMIT);
+    else if (word === 'MAXLEN') o.maxlen = r.int(word, 0, Number.MAX_SAFE_INTEGER);
+    else if (word === 'RATE') o.rate = readRate(r, word) ?? { rate: 0, per: DEFAULT_RATE_WINDOW };
+    else throw argError(`syntax error: unknown group setting '${word}' (${GROUP_CONFIG_SYNTAX})`);
+  }
+  return o;
+}
+
+/** the same override from an HTTP body or the SDK: absent fields keep the current value, 0 lifts the default */
+export function groupOverrideFromFields(
+  f: { concurrency?: unknown; rate?: unknown; ratePer?: unknown; maxlen?: unknown },
+  current: GroupLimits | null,
+): GroupLimits {
+  const o: { -readonly [K in keyof GroupLimits]: GroupLimits[K] } = { ...(current ?? NO_LIMITS) };
+  if (f.concurrency !== undefined) o.concurrency = checkLimit('CONCURRENCY', Number(f.concurrency));
+  if (f.maxlen !== undefined) o.maxlen = checkLimit('MAXLEN', Number(f.maxlen), Number.MAX_SAFE_INTEGER);
+  if (f.rate !== undefined)
+    o.rate = checkRate('RATE', Number(f.rate), f.ratePer === undefined ? undefined : Number(f.ratePer)) ?? { rate: 0, per: DEFAULT_RATE_WINDOW };
+  return o;
+}

@@ -1,0 +1,26 @@
+import type { GroupLimits } from '../engine/flow-limits';
+import type { GroupState } from '../engine/group-state';
+
+/** GROUP STATS: a group's counts and the limits that apply to it (0 = none); RESP and HTTP both render this list */
+export function groupStatsFields(g: GroupState | undefined, limits: GroupLimits, overridden: boolean): Array<[string, number]> {
+  const ready = g?.readyCount ?? 0;
+  const active = g?.active ?? 0;
+  const waiting = g?.backlog ?? 0;
+  return [
+    ['waiting', waiting],
+    ['ready', ready],
+    ['scheduled', waiting - ready - active],
+    ['active', active],
+    ['in-progress', g?.inProgress ?? 0],
+    ['concurrency', limits.concurrency ?? 0],
+    ['rate', limits.rate?.rate ?? 0],
+    ['rate-per', limits.rate?.per ?? 0],
+    ['maxlen', limits.maxlen ?? 0],
+    ['own-limits', overridden ? 1 : 0],
+  ];
+}
+
+/** GROUP LIST entry fields after the key */
+export function groupListEntry(g: GroupState): [number, number, number, number] {
+  return [g.backlog, g.readyCount, g.active, g.inProgress];
+}
