@@ -124,7 +124,10 @@ function runCycles(appendfsync: 'always' | 'everysec') {
           ...conns.slice(PRODUCERS).map((r) => worker(r, ledger, stop)),
         ];
         const before = ledger.enqueued.size;
-        await sleep(400 + cycle * 97); // load for a while: the kill should land at a different point each cycle
+        // load for a while: the kill should land at a different point each cycle; on a loaded machine wait for the jobs, not the clock
+        const startedAt = Date.now();
+        await sleep(400 + cycle * 97);
+        while (ledger.enqueued.size - before <= 100 + cycle * 13 && Date.now() - startedAt < 20_000) await sleep(50);
         await broker.kill();
         stopped = true;
         await Promise.all(loops);

@@ -39,7 +39,7 @@ const SAMPLES: { [K in RecordType]: Extract<LogRecord, { type: K }> } = {
     backoffMax: 3_600_000,
     lease: 30_000,
     expiresAt: T + 86_400_000,
-    group: `tenant-${ALL_BYTES}`,
+    group: 'tenant-\u0000\u00ff',
   },
   claim: { type: 'claim', at: T, id: '17', leaseUntil: T + 30_000, deliveryLease: 30_000 },
   ack: { type: 'ack', at: T, id: '17', result: ALL_BYTES },
@@ -211,7 +211,7 @@ describe('persistence: record codec', () => {
 
   it('decodes an older cron-set frame (code 12: option words, no nextRunAt) into parsed options', () => {
     const c = SAMPLES['cron-set'];
-    const words = ['PRIORITY', 'high', 'DELAY', '1000', 'RETRIES', '3', 'BACKOFF', '100', 'MAX', '900', 'LEASE', '5000', 'TTL', '60000'];
+    const words = ['PRIORITY', 'high', 'DELAY', '1000', 'RETRIES', '3', 'BACKOFF', '100', 'MAX', '900', 'LEASE', '5000', 'TTL', '60000', 'GROUP', 'g\u00ff'];
     const frame = encodeFrame([
       12,
       c.at,
