@@ -708,7 +708,7 @@ describe('engine flow control (fake clock)', () => {
       }
     }
 
-    it('log replay (every record through applyRecord) rebuilds the same groups: counts, lines in order, rotation, overrides, defaults', () => {
+    it('log replay (every record through applyRecord) rebuilds the same groups: counts, lines in order, rotation membership, overrides, defaults', () => {
       for (const seed of [1, 2, 3, 4, 5]) {
         const h = harness();
         groupWorkload(h, 3000, seed);
@@ -722,7 +722,7 @@ describe('engine flow control (fake clock)', () => {
       }
     });
 
-    it('a snapshot (+ the log after it) and the log alone rebuild the same groups; after the restart rated buckets start empty', async () => {
+    it('a snapshot (+ the log after it) rebuilds the same groups; after the restart rated buckets start empty', async () => {
       const dir = tmpDir();
       try {
         const a = await openDir(dir);
