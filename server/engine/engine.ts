@@ -121,6 +121,9 @@ export class Engine {
   private readonly readied = new Set<QueueState>();
   private readonly roomy = new Set<QueueState>();
   private readonly wakes = new MinHeap<Wake>();
+  /** when this process loaded its state, and until when a group bucket made now starts as if empty then (see newBucket) */
+  private loadedAt = -Infinity;
+  private emptyBucketsUntil = -Infinity;
   private settling = false;
   private config: EngineConfig;
   private readonly journal: Journal;
@@ -240,6 +243,7 @@ export class Engine {
     const count = Math.min(req.count, this.queueAllowance(q, at));
     const weights = this.config.priorityWeights;
     while (out.length < count) {
+      this.dropTokenless(q, at);
       for (let p = 0; p < 3; p++) nonEmpty[p] = q.rings[p].size > 0;
       const p = pickPriority(q.credit, weights, nonEmpty);
       if (p === -1) break;
@@ -276,10 +280,37 @@ export class Engine {
     if (q.bucket !== null && q.rate !== null && q.claimable && q.bucket.available(at) < 1) this.wakeAt(q, null, q.bucket.nextTokenAt(at));
   }
 
+  /**
+   * A group's first bucket: full, except within a window after a restart:
+   * then it is as if it had been empty at the restart, like the buckets of
+   * the groups loaded with jobs (a group drained just before the restart is
+   * not known after it, and must not get a second burst).
+   */
+  private newBucket(rate: RateLimit, at: number): TokenBucket {
+    if (at < this.emptyBucketsUntil && at - this.loadedAt < rate.per) return new TokenBucket(rate.rate, rate.per, this.loadedAt, false);
+    return new TokenBucket(rate.rate, rate.per, at);
+  }
+
+  /** within the window after a restart: a group first seen since, at the front of a rotation without a whole token, leaves it until its next token */
+  private dropTokenless(q: QueueState, at: number): void {
+    if (at >= this.emptyBucketsUntil) return;
+    for (let p = 0; p < 3; p++) {
+      for (let g = q.rings[p].first; g !== undefined && g.bucket === null && g.key !== UNGROUPED; g = q.rings[p].first) {
+        const rate = limitsOf(q, g.key).rate;
+        if (rate === null) break;
+        g.bucket = this.newBucket(rate, at);
+        if (g.bucket.available(at) >= 1) break;
+        g.tokenBlocked = true;
+        refreshGroup(q, g);
+        this.wakeAt(q, g, g.bucket.nextTokenAt(at));
+      }
+    }
+  }
+
   private takeGroupToken(q: QueueState, g: GroupState, at: number): void {
     const rate = limitsOf(q, g.key).rate;
     if (rate === null) return;
-    g.bucket ??= new TokenBucket(rate.rate, rate.per, at);
+    g.bucket ??= this.newBucket(rate, at);
     g.bucket.take(at);
     if (g.bucket.available(at) >= 1) return;
     g.tokenBlocked = true;
@@ -416,7 +447,7 @@ export class Engine {
     if (g.key === UNGROUPED) return { fresh: Infinity, total: Infinity };
     const l = limitsOf(q, g.key);
     const fresh = l.concurrency === null ? Infinity : Math.max(0, l.concurrency - g.inProgress);
-    const total = l.rate === null ? Infinity : g.bucket ? Math.floor(g.bucket.available(at)) : l.rate.rate;
+    const total = l.rate === null ? Infinity : Math.floor((g.bucket ?? this.newBucket(l.rate, at)).available(at));
     return { fresh, total };
   }
 
@@ -619,6 +650,7 @@ export class Engine {
   afterLoad(): void {
     this.resetCounters();
     const now = this.now();
+    this.loadedAt = now;
     for (const q of this.store.queues.values()) this.emptyBuckets(q, now);
     for (const q of this.store.queues.values()) {
       for (const job of q.active) {
@@ -635,6 +667,7 @@ export class Engine {
   private emptyBuckets(q: QueueState, now: number): void {
     if (q.rate !== null) q.bucket = new TokenBucket(q.rate.rate, q.rate.per, now, false);
     if (noLimits(q.groupDefaults) && q.groupOverrides.size === 0) return;
+    for (const l of [q.groupDefaults, ...q.groupOverrides.values()]) if (l.rate) this.emptyBucketsUntil = Math.max(this.emptyBucketsUntil, now + l.rate.per);
     for (const g of q.groups.values()) {
       const rate = limitsOf(q, g.key).rate;
       if (rate === null) continue;
@@ -726,7 +759,9 @@ export class Engine {
   private serveClaimers(q: QueueState): void {
     const waiters = this.claimWaiters.get(q.name);
     const at = this.now();
-    while (waiters && waiters.size > 0 && !q.paused && q.claimable && this.queueAllowance(q, at) >= 1) {
+    while (waiters && waiters.size > 0 && !q.paused) {
+      this.dropTokenless(q, at);
+      if (!q.claimable || this.queueAllowance(q, at) < 1) break;
       const w = waiters.shift()!;
       w.deliver(this.claimNow(q.name, w.req));
     }
