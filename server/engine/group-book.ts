@@ -24,7 +24,7 @@ export function groupOf(q: QueueState, key: string): GroupState {
 /** a job entered ready, scheduled or active; true when its group became claimable at some priority */
 export function joinGroup(q: QueueState, job: Job): boolean {
   const g = groupOf(q, job.group);
-  g.backlog++;
+  if (g.backlog++ === 0 && g.key !== UNGROUPED) q.groupsWithJobs++;
   if (job.deliveries > 0) g.inProgress++;
   if (job.state === JobState.Active) g.active++;
   else if (job.state === JobState.Ready) {
@@ -38,7 +38,7 @@ export function joinGroup(q: QueueState, job: Job): boolean {
 /** a job left ready, scheduled or active; true when that let its group into a rotation (a slot freed) */
 export function leaveGroup(q: QueueState, job: Job): boolean {
   const g = q.groups.get(job.group)!;
-  g.backlog--;
+  if (--g.backlog === 0 && g.key !== UNGROUPED) q.groupsWithJobs--;
   if (job.deliveries > 0) g.inProgress--;
   if (job.state === JobState.Active) g.active--;
   else if (job.state === JobState.Ready) g.ready[job.priority].unlink(job);

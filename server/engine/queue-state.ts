@@ -65,9 +65,11 @@ export class QueueState {
     return this.readyCount + this.scheduled.size + this.active.size;
   }
 
-  /** groups with jobs, not counting the ungrouped ones */
+  /** groups with waiting or active jobs, not counting the ungrouped ones (kept by group-book.ts) */
+  groupsWithJobs = 0;
+
   get groupCount(): number {
-    return this.groups.size - (this.groups.has('') ? 1 : 0);
+    return this.groupsWithJobs;
   }
 
   /** some group has a job a CLAIM may take now (queue-wide limits aside) */
