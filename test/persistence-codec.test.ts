@@ -316,12 +316,15 @@ describe('persistence: snapshot job codec', () => {
     expect(prev).to.equal(before.id);
     for (const f of PERSISTED_JOB_FIELDS) expect(back[f], f).to.deep.equal(job[f]);
     const fast = readJobFrame(frame, FRAME_HEADER, frame.length)!;
-    expect(snapCodec.lastPrev).to.equal(before.id);
+    expect(snapCodec.lastPrev()).to.equal(before.id);
+    expect(snapCodec.lastPrevIs(before.id)).to.equal(true);
+    expect(snapCodec.lastPrevIs(`${before.id}x`)).to.equal(false);
+    expect(snapCodec.lastPrevIs(null)).to.equal(false);
     for (const f of PERSISTED_JOB_FIELDS) expect(fast[f], `fast ${f}`).to.deep.equal(job[f]);
   });
 });
 
-function order3(jobs: Job[], prevIds: Array<string | null>, list: (j: Job) => string): Job[] {
+function order3(jobs: Job[], prevIds: Array<string | null | undefined>, list: (j: Job) => string): Job[] {
   const names = [...new Set(jobs.map(list))];
   const listIds = Int32Array.from(jobs.map((j) => names.indexOf(list(j))));
   return listOrder({ jobs, prevIds, listIds, indexOf: (id) => jobs.findIndex((j) => j.id === id) });
@@ -372,7 +375,23 @@ describe('persistence: snapshot list order (prev links)', () => {
         rebuilt.map((j) => j.id),
         `case ${c}`,
       ).to.deep.equal(start.map((j) => j.id));
+      // as the reader passes them: undefined for "the job of the list written last before it" (nil for the first)
+      const compact = prevs.map((p, i) => (p === (i > 0 ? order[i - 1].id : null) ? undefined : p));
+      expect(
+        order3(order, compact, () => 'q').map((j) => j.id),
+        `case ${c}, compact`,
+      ).to.deep.equal(start.map((j) => j.id));
     }
+  });
+
+  it('undefined prev: the job of the same list written last before it, with lists interleaved', () => {
+    const mk = (id: string, q: string) => new Job(id, q, '', 1, T, 0, 0, 0, 0, 0);
+    const jobs = [mk('a1', 'a'), mk('b1', 'b'), mk('a2', 'a'), mk('b2', 'b'), mk('a0', 'a'), mk('a3', 'a')];
+    // a0 was written first-in-list out of order (copy-on-write): it is the head, a1 follows it
+    const prevIds = ['a0', undefined, undefined, undefined, null, 'a2'];
+    const out = order3(jobs, prevIds, (j) => j.queue).map((j) => j.id);
+    expect(out.filter((id) => id.startsWith('a'))).to.deep.equal(['a0', 'a1', 'a2', 'a3']);
+    expect(out.filter((id) => id.startsWith('b'))).to.deep.equal(['b1', 'b2']);
   });
 
   it('rejects a link to an unknown job or to another list', () => {

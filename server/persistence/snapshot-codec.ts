@@ -3,7 +3,7 @@ import { QueueState } from '../engine/queue-state';
 import { CronSetRecord } from '../engine/records';
 import { GroupLimits, NO_LIMITS, RateLimit, noLimits, rateFromFields } from '../engine/flow-limits';
 import { CodecError, Kind, RECORD_TYPES, decodeValue, encodeFrame, encodeRecord, recordFromBody } from './record-codec';
-import { FastReader, Interner } from './fast-reader';
+import { Interner } from './fast-reader';
 
 /**
  * Snapshot frames (same framing as the log; codes 64.. so a snapshot frame
@@ -179,68 +179,226 @@ export function jobFromBody(b: unknown[]): { prev: string | null; job: Job } {
   return { prev: decodeValue(b[1], Kind.BytesOrNull) as string | null, job };
 }
 
-const reader = new FastReader();
 const queueNames = new Interner();
 /** group keys repeat across a tenant's jobs: one string each */
 const groupKeys = new Interner();
 
-/** the prev id of the last job readJobFrame returned */
-export let lastPrev: string | null = null;
+// ---- the job frame read straight from the buffer ---------------------------------
+// A snapshot is nearly all job frames, so they are read here field by field with the
+// encodings msgpackr writes inline (no per-field dispatch, no value boxed on the way,
+// no string for a prev id that is only compared). Anything else makes readJobFrame
+// answer null and the caller decodes the frame with msgpackr (decodeBody + jobFromBody).
 
-/** a job frame read straight from the buffer (fast-reader.ts), its prev in lastPrev; null if it is not one it reads (use decodeBody + jobFromBody) */
-export function readJobFrame(buf: Buffer, start: number, end: number): Job | null {
-  const r = reader;
-  const head = r.start(buf, start, end);
-  if (!head || head.code !== SNAP_JOB || (head.length !== JOB_FIELDS && head.length !== JOB_FIELDS_V0)) return null;
-  const prev = r.field(Kind.BytesOrNull) as string | null | undefined;
-  const id = r.field(Kind.Bytes) as string | undefined;
-  const queue = r.field(Kind.Bytes, queueNames) as string | undefined;
-  const payload = r.field(Kind.Bytes) as string | undefined;
-  const priority = r.field(Kind.Num) as number | undefined;
-  const createdAt = r.field(Kind.Num) as number | undefined;
-  const retries = r.field(Kind.Num) as number | undefined;
-  const backoffBase = r.field(Kind.Num) as number | undefined;
-  const backoffMax = r.field(Kind.Num) as number | undefined;
-  const lease = r.field(Kind.Num) as number | undefined;
-  const expiresAt = r.field(Kind.Num) as number | undefined;
-  const state = r.field(Kind.Num) as number | undefined;
-  const deliveries = r.field(Kind.Num) as number | undefined;
-  const updatedAt = r.field(Kind.Num) as number | undefined;
-  const runAt = r.field(Kind.Num) as number | undefined;
-  const leaseUntil = r.field(Kind.Num) as number | undefined;
-  const deliveryLease = r.field(Kind.Num) as number | undefined;
-  const finishedAt = r.field(Kind.Num) as number | undefined;
-  const lastError = r.field(Kind.BytesOrNull) as string | null | undefined;
-  const result = r.field(Kind.BytesOrNull) as string | null | undefined;
-  const group = head.length > JOB_FIELDS_V0 ? (r.field(Kind.Bytes, groupKeys) as string | undefined) : '';
-  if (
-    group === undefined ||
-    result === undefined ||
-    lastError === undefined ||
-    finishedAt === undefined ||
-    deliveryLease === undefined ||
-    leaseUntil === undefined ||
-    runAt === undefined ||
-    updatedAt === undefined ||
-    deliveries === undefined ||
-    state === undefined ||
-    expiresAt === undefined ||
-    lease === undefined ||
-    backoffMax === undefined ||
-    backoffBase === undefined ||
-    retries === undefined ||
-    createdAt === undefined ||
-    priority === undefined ||
-    payload === undefined ||
-    queue === undefined ||
-    id === undefined ||
-    prev === undefined ||
-    !r.done
-  ) {
-    return null;
+/** the position after the value num/bin just read, or -1 if it was not one they read */
+let at = 0;
+let viewOf: Buffer | null = null;
+let view: DataView = new DataView(new ArrayBuffer(8));
+
+function dataView(buf: Buffer): DataView {
+  if (buf !== viewOf) {
+    viewOf = buf;
+    view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
+  return view;
+}
+
+/** a msgpack number at p (ints of every width, float 32/64) */
+function readNum(buf: Buffer, d: DataView, p: number, end: number): number {
+  if (p < end) {
+    const b = buf[p];
+    if (b <= 0x7f) {
+      at = p + 1;
+      return b;
+    }
+    if (b >= 0xe0) {
+      at = p + 1;
+      return b - 0x100;
+    }
+    switch (b) {
+      case 0xcb:
+        if (p + 9 > end) break;
+        at = p + 9;
+        return d.getFloat64(p + 1);
+      case 0xcc:
+        if (p + 2 > end) break;
+        at = p + 2;
+        return buf[p + 1];
+      case 0xcd:
+        if (p + 3 > end) break;
+        at = p + 3;
+        return d.getUint16(p + 1);
+      case 0xce:
+        if (p + 5 > end) break;
+        at = p + 5;
+        return d.getUint32(p + 1);
+      case 0xcf:
+        if (p + 9 > end) break;
+        at = p + 9;
+        return d.getUint32(p + 1) * 0x1_0000_0000 + d.getUint32(p + 5);
+      case 0xd0:
+        if (p + 2 > end) break;
+        at = p + 2;
+        return d.getInt8(p + 1);
+      case 0xd1:
+        if (p + 3 > end) break;
+        at = p + 3;
+        return d.getInt16(p + 1);
+      case 0xd2:
+        if (p + 5 > end) break;
+        at = p + 5;
+        return d.getInt32(p + 1);
+      case 0xd3:
+        if (p + 9 > end) break;
+        at = p + 9;
+        return d.getInt32(p + 1) * 0x1_0000_0000 + d.getUint32(p + 5);
+      case 0xca:
+        if (p + 5 > end) break;
+        at = p + 5;
+        return d.getFloat32(p + 1);
+    }
+  }
+  at = -1;
+  return 0;
+}
+
+/** a msgpack bin at p: returns where its bytes start (they end at `at`), or -1 */
+function bin(buf: Buffer, d: DataView, p: number, end: number): number {
+  if (p + 2 <= end) {
+    const b = buf[p];
+    let s = -1;
+    let len = 0;
+    if (b === 0xc4) {
+      len = buf[p + 1];
+      s = p + 2;
+    } else if (b === 0xc5) {
+      if (p + 3 <= end) {
+        len = d.getUint16(p + 1);
+        s = p + 3;
+      }
+    } else if (b === 0xc6) {
+      if (p + 5 <= end) {
+        len = d.getUint32(p + 1);
+        s = p + 5;
+      }
+    }
+    if (s >= 0 && s + len <= end) {
+      at = s + len;
+      return s;
+    }
+  }
+  at = -1;
+  return -1;
+}
+
+/** bin or nil at p: -2 for nil (at = p + 1), else as bin */
+function binOrNil(buf: Buffer, d: DataView, p: number, end: number): number {
+  if (p < end && buf[p] === 0xc0) {
+    at = p + 1;
+    return -2;
+  }
+  return bin(buf, d, p, end);
+}
+
+type Latin1Buffer = Buffer & { latin1Slice?: (start: number, end: number) => string };
+
+function latin1(buf: Buffer, s: number, e: number): string {
+  const b = buf as Latin1Buffer;
+  return b.latin1Slice ? b.latin1Slice(s, e) : buf.toString('latin1', s, e);
+}
+
+/** where the prev id of the job readJobFrame returned last lies (prevStart -1: nil) */
+let prevBuf: Buffer = Buffer.alloc(0);
+let prevStart = -1;
+let prevEnd = -1;
+
+/** the prev id of the job readJobFrame returned last */
+export function lastPrev(): string | null {
+  return prevStart < 0 ? null : latin1(prevBuf, prevStart, prevEnd);
+}
+
+/** whether the prev id of the job readJobFrame returned last is `id` (compared in place, no string made) */
+export function lastPrevIs(id: string | null): boolean {
+  if (prevStart < 0) return id === null;
+  const n = prevEnd - prevStart;
+  if (id === null || id.length !== n) return false;
+  const b = prevBuf;
+  const s = prevStart;
+  for (let i = 0; i < n; i++) if (id.charCodeAt(i) !== b[s + i]) return false;
+  return true;
+}
+
+/** a job frame read straight from the buffer, its prev through lastPrev/lastPrevIs; null if it is not one it reads (use decodeBody + jobFromBody) */
+export function readJobFrame(buf: Buffer, start: number, end: number): Job | null {
+  // [66, ...21 fields] (20 before groups): an array16 header (> 15 elements), then the fixint code
+  const fields = buf[start + 2];
+  if (start + 4 > end || buf[start] !== 0xdc || buf[start + 1] !== 0 || (fields !== JOB_FIELDS && fields !== JOB_FIELDS_V0) || buf[start + 3] !== SNAP_JOB)
+    return null;
+  const d = dataView(buf);
+  const ps = binOrNil(buf, d, start + 4, end);
+  if (at < 0) return null;
+  const pe = at;
+  const is = bin(buf, d, at, end);
+  if (is < 0) return null;
+  const ie = at;
+  const qs = bin(buf, d, at, end);
+  if (qs < 0) return null;
+  const qe = at;
+  const ys = bin(buf, d, at, end);
+  if (ys < 0) return null;
+  const ye = at;
+  const priority = readNum(buf, d, at, end);
+  if (at < 0) return null;
+  const createdAt = readNum(buf, d, at, end);
+  if (at < 0) return null;
+  const retries = readNum(buf, d, at, end);
+  if (at < 0) return null;
+  const backoffBase = readNum(buf, d, at, end);
+  if (at < 0) return null;
+  const backoffMax = readNum(buf, d, at, end);
+  if (at < 0) return null;
+  const lease = readNum(buf, d, at, end);
+  if (at < 0) return null;
+  const expiresAt = readNum(buf, d, at, end);
+  if (at < 0) return null;
+  const state = readNum(buf, d, at, end);
+  if (at < 0) return null;
+  const deliveries = readNum(buf, d, at, end);
+  if (at < 0) return null;
+  const updatedAt = readNum(buf, d, at, end);
+  if (at < 0) return null;
+  const runAt = readNum(buf, d, at, end);
+  if (at < 0) return null;
+  const leaseUntil = readNum(buf, d, at, end);
+  if (at < 0) return null;
+  const deliveryLease = readNum(buf, d, at, end);
+  if (at < 0) return null;
+  const finishedAt = readNum(buf, d, at, end);
+  if (at < 0) return null;
+  const es = binOrNil(buf, d, at, end);
+  if (at < 0) return null;
+  const ee = at;
+  const rs = binOrNil(buf, d, at, end);
+  if (at < 0) return null;
+  const re = at;
+  let gs = -1;
+  if (fields === JOB_FIELDS) {
+    gs = bin(buf, d, at, end);
+    if (gs < 0) return null;
+  }
+  if (at !== end) return null;
   if ((priority !== 0 && priority !== 1 && priority !== 2) || !(state >= JobState.Ready && state <= JobState.Cancelled && Number.isInteger(state))) return null;
-  const job = new Job(id, queue, payload, priority, createdAt, retries, backoffBase, backoffMax, lease, expiresAt);
+  const job = new Job(
+    latin1(buf, is, ie),
+    queueNames.get(buf, qs, qe),
+    latin1(buf, ys, ye),
+    priority,
+    createdAt,
+    retries,
+    backoffBase,
+    backoffMax,
+    lease,
+    expiresAt,
+  );
   job.state = state as JobState;
   job.deliveries = deliveries;
   job.updatedAt = updatedAt;
@@ -248,10 +406,12 @@ export function readJobFrame(buf: Buffer, start: number, end: number): Job | nul
   job.leaseUntil = leaseUntil;
   job.deliveryLease = deliveryLease;
   job.finishedAt = finishedAt;
-  job.lastError = lastError;
-  job.result = result;
-  job.group = group;
-  lastPrev = prev;
+  if (es >= 0) job.lastError = latin1(buf, es, ee);
+  if (rs >= 0) job.result = latin1(buf, rs, re);
+  if (gs >= 0 && end > gs) job.group = groupKeys.get(buf, gs, end);
+  prevBuf = buf;
+  prevStart = ps < 0 ? -1 : ps;
+  prevEnd = pe;
   return job;
 }
 

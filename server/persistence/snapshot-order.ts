@@ -24,7 +24,7 @@ import { CodecError } from './record-codec';
 export interface OrderInput {
   /** jobs in write order */
   jobs: Job[];
-  /** each job's list predecessor id when written (null: the list's head; undefined: the job written just before it) */
+  /** each job's list predecessor id when written (null: the list's head; undefined: the job of its list written last before it, or the head if none) */
   prevIds: Array<string | null | undefined>;
   /** a number per state list (same number = same list) */
   listIds: Int32Array;
@@ -40,9 +40,18 @@ export function listOrder({ jobs, prevIds, listIds, indexOf }: OrderInput): Job[
   const nextSibling = new Int32Array(n).fill(-1);
   const rootFirst = new Map<number, number>();
   const rootLast = new Map<number, number>();
+  // the job of each list written last so far
+  const lastOfList = new Map<number, number>();
   for (let i = 0; i < n; i++) {
-    const prev = prevIds[i];
+    let prev = prevIds[i];
     const list = listIds[i];
+    let p = -1;
+    if (prev === undefined) {
+      const last = lastOfList.get(list);
+      if (last === undefined) prev = null;
+      else p = last;
+    }
+    lastOfList.set(list, i);
     if (prev === null) {
       const last = rootLast.get(list);
       if (last === undefined) rootFirst.set(list, i);
@@ -50,9 +59,11 @@ export function listOrder({ jobs, prevIds, listIds, indexOf }: OrderInput): Job[
       rootLast.set(list, i);
       continue;
     }
-    // usually the job written just before (a list written in order); else look it up
-    const p = prev === undefined ? i - 1 : i > 0 && jobs[i - 1].id === prev ? i - 1 : indexOf(prev);
-    if (p < 0) throw new CodecError(`job ${JSON.stringify(jobs[i].id)} follows unknown job ${JSON.stringify(prev)}`);
+    if (p < 0) {
+      // usually the job written just before (a list written in order); else look it up
+      p = i > 0 && jobs[i - 1].id === prev ? i - 1 : indexOf(prev!);
+      if (p < 0) throw new CodecError(`job ${JSON.stringify(jobs[i].id)} follows unknown job ${JSON.stringify(prev)}`);
+    }
     if (listIds[p] !== list) throw new CodecError(`job ${JSON.stringify(jobs[i].id)} follows a job of another list`);
     if (firstChild[p] === -1) firstChild[p] = i;
     else nextSibling[lastChild[p]] = i;

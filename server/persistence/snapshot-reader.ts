@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import { Job, JobState } from '../engine/job';
 import { JobStore } from '../engine/job-store';
 import { CronSetRecord, GroupConfigRecord } from '../engine/records';
@@ -22,10 +23,11 @@ import {
   endFromBody,
   headerFromBody,
   jobFromBody,
+  lastPrev,
+  lastPrevIs,
   readJobFrame,
   queueFromBody,
 } from './snapshot-codec';
-import * as codec from './snapshot-codec';
 
 export interface LoadedSnapshot {
   header: SnapshotHeader;
@@ -35,8 +37,12 @@ export interface LoadedSnapshot {
   groupConfigs: GroupConfigRecord[];
   /** in write order (installSnapshot puts each list in order) */
   jobs: Job[];
-  /** each job's list predecessor when it was written (undefined: the job written just before it, see listOrder) */
-  prevIds: Array<string | null | undefined>;
+  /**
+   * each job's list predecessor when it was written (undefined: the job of its list written
+   * last before it, or nil if none, see listOrder); null when every job's is undefined: then
+   * each list's order is its write order
+   */
+  prevIds: Array<string | null | undefined> | null;
   bytes: number;
 }
 
@@ -61,19 +67,40 @@ export async function readSnapshot(path: string, name: string): Promise<LoadedSn
   const queues: QueueMeta[] = [];
   const crons: CronSetRecord[] = [];
   const groupConfigs: GroupConfigRecord[] = [];
-  const written: Job[] = [];
-  const prevIds: Array<string | null | undefined> = [];
-  // the usual prev is the job written just before: kept as undefined, so its id string dies young
-  const pushPrev = (prev: string | null) => {
-    const n = written.length;
-    prevIds.push(prev !== null && n > 1 && written[n - 2].id === prev ? undefined : prev);
+  let written: Job[] = [];
+  let count = 0;
+  // null while every job's prev is the job of its list written last before it (or nil for
+  // the first): the usual case, which needs neither the prev strings nor listOrder
+  let prevIds: Array<string | null | undefined> | null = null;
+  // the job written last in each list of the queue, by list index (listIndex)
+  const tailsByQueue = new Map<string, Array<Job | null>>();
+  let tailsQueue: string | null = null;
+  let tails: Array<Job | null> = [];
+  const add = (job: Job, prevIs: (id: string | null) => boolean, prev: () => string | null) => {
+    if (job.queue !== tailsQueue) {
+      let t = tailsByQueue.get(job.queue);
+      if (t === undefined) tailsByQueue.set(job.queue, (t = [null, null, null, null, null, null, null, null]));
+      tailsQueue = job.queue;
+      tails = t;
+    }
+    const li = listIndex(job);
+    const tail = tails[li];
+    tails[li] = job;
+    if (count < written.length) written[count] = job;
+    else written.push(job);
+    count++;
+    if (prevIs(tail === null ? null : tail.id)) {
+      if (prevIds !== null) prevIds.push(undefined);
+    } else {
+      if (prevIds === null) prevIds = new Array<string | null | undefined>(count - 1).fill(undefined);
+      prevIds.push(prev());
+    }
   };
   const walk = await walkFile(path, (buf, s, e) => {
     if (header && !end) {
       const job = readJobFrame(buf, s, e);
       if (job) {
-        written.push(job);
-        pushPrev(codec.lastPrev);
+        add(job, lastPrevIs, lastPrev);
         return;
       }
     }
@@ -84,14 +111,20 @@ export async function readSnapshot(path: string, name: string): Promise<LoadedSn
       if (header) throw new CodecError('second header');
       header = headerFromBody(body);
       if (header.format !== SNAP_FORMAT) throw new CodecError(`unknown snapshot format ${header.format}`);
+      // room for the jobs the header announces (bounded: a frame is at least a few dozen bytes)
+      const n = Math.min(header.jobs, Math.floor(fs.statSync(path).size / 32));
+      if (Number.isInteger(n) && n > 0) written = new Array<Job>(n);
       return;
     }
     if (!header) throw new CodecError('no header');
     switch (code) {
       case SNAP_JOB: {
         const { prev, job } = jobFromBody(body);
-        written.push(job);
-        pushPrev(prev);
+        add(
+          job,
+          (id) => id === prev,
+          () => prev,
+        );
         return;
       }
       case SNAP_QUEUE:
@@ -113,12 +146,12 @@ export async function readSnapshot(path: string, name: string): Promise<LoadedSn
         throw new CodecError(`unexpected frame type ${code}`);
     }
   });
+  if (written.length !== count) written.length = count;
   if (walk.end.kind !== 'clean') throw new SnapshotError(name, walk.end.offset, walk.end.kind === 'torn' ? `incomplete (${walk.end.reason})` : walk.end.reason);
   const h = header as SnapshotHeader | null;
   const e = end as { jobs: number; queues: number; crons: number } | null;
   if (!h) throw new SnapshotError(name, 0, walk.size === 0 ? 'empty file' : 'no header');
   if (!e) throw new SnapshotError(name, walk.size, 'incomplete: no end frame');
-  const count = written.length;
   if (e.jobs !== count || count !== h.jobs || e.queues !== queues.length || e.crons !== crons.length) {
     throw new SnapshotError(
       name,
@@ -148,7 +181,6 @@ export async function installSnapshot(store: JobStore, snap: LoadedSnapshot, nam
   if (store.jobs.size !== 0 || store.queues.size !== 0) throw new Error('installSnapshot needs an empty store');
   const jobs = snap.jobs;
   const n = jobs.length;
-  const listIds = new Int32Array(n);
   // write index by id: only needed for a prev that is not the job written just before
   // (jobs changed while the snapshot was written), so built on first use
   let indexOfId: Map<string, number> | null = null;
@@ -159,26 +191,7 @@ export async function installSnapshot(store: JobStore, snap: LoadedSnapshot, nam
     }
     return indexOfId.get(id) ?? -1;
   };
-  const queueIds = new Map<string, number>();
-  let lastQueue: string | null = null;
-  let lastQueueId = 0;
   try {
-    for (let i = 0; i < n; i++) {
-      const job = jobs[i];
-      const size: number = store.jobs.size;
-      store.jobs.set(job.id, job);
-      if (store.jobs.size === size) throw new CodecError(`job ${JSON.stringify(job.id)} twice`);
-      if (job.queue !== lastQueue) {
-        lastQueue = job.queue;
-        let q = queueIds.get(job.queue);
-        if (q === undefined) queueIds.set(job.queue, (q = queueIds.size));
-        lastQueueId = q;
-      }
-      listIds[i] = lastQueueId * 8 + listIndex(job);
-      if (i % INSTALL_SLICE === INSTALL_SLICE - 1) await yieldToLoop();
-    }
-    const ordered = listOrder({ jobs, prevIds: snap.prevIds, listIds, indexOf });
-    indexOfId = null;
     for (const m of snap.queues) {
       const q = store.queue(m.name);
       q.paused = m.paused;
@@ -192,14 +205,52 @@ export async function installSnapshot(store: JobStore, snap: LoadedSnapshot, nam
     for (const g of snap.groupConfigs) {
       store.queue(g.queue).groupOverrides.set(g.group, { concurrency: g.concurrency, rate: rateFromFields(g.rate, g.ratePer), maxlen: g.maxlen });
     }
-    let q = null as ReturnType<JobStore['queue']> | null;
-    for (let i = 0; i < n; i++) {
-      const job = ordered[i];
-      if (q === null || q.name !== job.queue) q = store.queue(job.queue);
-      store.listFor(q, job).push(job);
-      if (job.state <= JobState.Active) joinGroup(q, job);
-      store.scheduleDeadline(job);
-      if (i % INSTALL_SLICE === INSTALL_SLICE - 1) await yieldToLoop();
+    const map = store.jobs;
+    if (snap.prevIds === null) {
+      // every list in write order: one pass
+      let q = null as ReturnType<JobStore['queue']> | null;
+      for (let i = 0; i < n; i++) {
+        const job = jobs[i];
+        const size: number = map.size;
+        map.set(job.id, job);
+        if (map.size === size) throw new CodecError(`job ${JSON.stringify(job.id)} twice`);
+        if (q === null || q.name !== job.queue) q = store.queue(job.queue);
+        store.listFor(q, job).push(job);
+        if (job.state <= JobState.Active) joinGroup(q, job);
+        if (i % INSTALL_SLICE === INSTALL_SLICE - 1) await yieldToLoop();
+      }
+      // deadlines once nothing can fail (a failure leaves the store empty, the heap included)
+      for (let i = 0; i < n; i++) store.scheduleDeadline(jobs[i]);
+    } else {
+      const listIds = new Int32Array(n);
+      const queueIds = new Map<string, number>();
+      let lastQueue: string | null = null;
+      let lastQueueId = 0;
+      for (let i = 0; i < n; i++) {
+        const job = jobs[i];
+        const size: number = map.size;
+        map.set(job.id, job);
+        if (map.size === size) throw new CodecError(`job ${JSON.stringify(job.id)} twice`);
+        if (job.queue !== lastQueue) {
+          lastQueue = job.queue;
+          let q = queueIds.get(job.queue);
+          if (q === undefined) queueIds.set(job.queue, (q = queueIds.size));
+          lastQueueId = q;
+        }
+        listIds[i] = lastQueueId * 8 + listIndex(job);
+        if (i % INSTALL_SLICE === INSTALL_SLICE - 1) await yieldToLoop();
+      }
+      const ordered = listOrder({ jobs, prevIds: snap.prevIds, listIds, indexOf });
+      indexOfId = null;
+      let q = null as ReturnType<JobStore['queue']> | null;
+      for (let i = 0; i < n; i++) {
+        const job = ordered[i];
+        if (q === null || q.name !== job.queue) q = store.queue(job.queue);
+        store.listFor(q, job).push(job);
+        if (job.state <= JobState.Active) joinGroup(q, job);
+        store.scheduleDeadline(job);
+        if (i % INSTALL_SLICE === INSTALL_SLICE - 1) await yieldToLoop();
+      }
     }
     if (snap.header.nextSeq > store.nextSeq) store.nextSeq = snap.header.nextSeq;
   } catch (e) {
