@@ -8,7 +8,7 @@ import { Arg, intArg } from './args';
 import { BackoffFn } from './backoff';
 import { Codec, CodecName, resolveCodec } from './codecs';
 import { closeConnection, ConnectionLike, openConnection } from './connection';
-import { ConnectionError, DecodeError, NoJobError, NoRetryError, ResqError, StaleError, StateError, toResqError } from './errors';
+import { CommandError, ConnectionError, DecodeError, NoJobError, NoRetryError, ResqError, StaleError, StateError, toResqError } from './errors';
 import { Job } from './job';
 import { parseJobs, Raw, RawJob, replyNumber, replyString } from './replies';
 import { TypedEmitter } from './typed-emitter';
@@ -89,7 +89,17 @@ interface Running<T> {
   settled: Promise<void>;
 }
 
+/** an ACK waiting for the end of this event-loop turn, to go out in one `ACK IDS ...` with the others */
+interface PendingAck {
+  id: Arg;
+  delivery: number;
+  resolve: (reply: Raw) => void;
+  reject: (err: unknown) => void;
+}
+
 const MAX_ERROR_LEN = 4096;
+/** most ids in one ACK IDS command */
+const MAX_ACK_BATCH = 1000;
 /** extra time a CLAIM may take beyond its BLOCK before the claim connection is presumed dead and recycled */
 const CLAIM_WATCHDOG_GRACE = 15_000;
 
@@ -123,6 +133,11 @@ export class Worker<T = unknown, R = unknown> extends TypedEmitter<WorkerEvents<
   /** CLIENT REQUEUE-ON-CLOSE ON was sent on the current claim connection (always true when not wanted) */
   private requeueOnCloseAsked: boolean;
   private wakeUp: (() => void) | null = null;
+  /** result-less ACKs of this event-loop turn, sent together by flushAcks */
+  private pendingAcks: PendingAck[] = [];
+  private ackFlushScheduled = false;
+  /** false once the broker refused ACK IDS (an older broker): single ACKs from then on */
+  private batchAcks = true;
   private readonly touchJob = (job: Job<T>, leaseMs?: number): Promise<number> => this.touch(job, leaseMs);
 
   constructor(queue: string, handler: Processor<T, R>, options: WorkerOptions<T> = {}) {
@@ -330,10 +345,72 @@ export class Worker<T = unknown, R = unknown> extends TypedEmitter<WorkerEvents<
     }
     args.push('DELIVERY', r.job.delivery);
     try {
-      const reply = replyNumber(await this.settle('ACK', args));
+      // without a result, the ACK joins the others of this turn in one ACK IDS command
+      const raw = result === undefined && this.batchAcks ? await this.batchAck(r.job.rawId, r.job.delivery) : await this.settle('ACK', args);
+      const reply = replyNumber(raw);
       this.emit('completed', r.job, result, reply === 1);
     } catch (err) {
       this.onSettleError(r, err, 'ack');
+    }
+  }
+
+  /**
+   * Queues `ACK id DELIVERY d` for the end of this event-loop turn, when
+   * every result-less ACK of the turn goes out as one `ACK IDS n id ...
+   * DELIVERY d ...`. Resolves with this id's element of the reply (what the
+   * single ACK would have replied) or rejects with its error, so callers see
+   * exactly what they would have seen for a single ACK.
+   */
+  private batchAck(id: Arg, delivery: number): Promise<Raw> {
+    return new Promise<Raw>((resolve, reject) => {
+      this.pendingAcks.push({ id, delivery, resolve, reject });
+      if (!this.ackFlushScheduled) {
+        this.ackFlushScheduled = true;
+        setImmediate(() => this.flushAcks());
+      }
+    });
+  }
+
+  private flushAcks(): void {
+    this.ackFlushScheduled = false;
+    const all = this.pendingAcks;
+    this.pendingAcks = [];
+    for (let i = 0; i < all.length; i += MAX_ACK_BATCH) void this.sendAcks(all.slice(i, i + MAX_ACK_BATCH));
+  }
+
+  private async sendAcks(acks: PendingAck[]): Promise<void> {
+    if (acks.length === 1 || !this.batchAcks) {
+      await Promise.all(acks.map((a) => this.settle('ACK', [a.id, 'DELIVERY', a.delivery]).then(a.resolve, a.reject)));
+      return;
+    }
+    const args: Arg[] = ['IDS', acks.length];
+    for (const a of acks) args.push(a.id);
+    args.push('DELIVERY');
+    for (const a of acks) args.push(a.delivery);
+    let reply: Raw;
+    try {
+      reply = await this.settle('ACK', args);
+    } catch (err) {
+      if (err instanceof CommandError) {
+        // a broker without ACK IDS (-ERR syntax error, nothing acknowledged): single ACKs from now on
+        this.batchAcks = false;
+        await this.sendAcks(acks);
+      } else {
+        // a refusal of the whole command (NOPERM, MISCONF, LOADING, ...): each ACK would have got it
+        for (const a of acks) a.reject(err);
+      }
+      return;
+    }
+    if (!Array.isArray(reply) || reply.length !== acks.length) {
+      const err = new ResqError('ERR', `unexpected reply to ACK IDS ${acks.length}: ${String(reply).slice(0, 100)}`, { command: 'ACK' });
+      for (const a of acks) a.reject(err);
+      return;
+    }
+    // an id's error comes as an Error element (ioredis's ReplyError), the others as integers
+    for (let i = 0; i < acks.length; i++) {
+      const element = reply[i] as Raw | Error;
+      if (element instanceof Error) acks[i].reject(toResqError(element, 'ACK'));
+      else acks[i].resolve(element);
     }
   }
 

@@ -45,9 +45,10 @@ export interface KeyArg {
   /**
    * queue: the word is a queue name. job: a job id, whose queue the gate
    * looks up. job-or-queue: a queue when the next word is ALL (REQUEUE queue
-   * ALL), a job id otherwise.
+   * ALL), a job id otherwise. job-or-ids: a job id, or the word IDS starting
+   * ACK's batch form (`IDS numids id ...`), whose every id is checked.
    */
-  readonly is: 'queue' | 'job' | 'job-or-queue';
+  readonly is: 'queue' | 'job' | 'job-or-queue' | 'job-or-ids';
 }
 
 function spec<const N extends string>(
@@ -105,7 +106,14 @@ export const COMMAND_SPECS = [
     'queue [COUNT n] [BLOCK ms] [LEASE ms]',
     'Hands up to n ready jobs to the caller, each as [id, queue, payload, deliveries].',
   ),
-  spec('ack', -2, ['write', 'fast'], 'job', 'id [RESULT value] [DELIVERY d]', 'Marks an active job completed.'),
+  spec(
+    'ack',
+    -2,
+    ['write', 'fast'],
+    'job',
+    'id [RESULT value] [DELIVERY d] | IDS numids id [id ...] [DELIVERY d [d ...]]',
+    'Marks an active job completed; the IDS form acknowledges many and replies one result per id.',
+  ),
   spec(
     'nack',
     -2,
@@ -292,7 +300,7 @@ const HOUSEKEEPING: Access = { categories: ['produce', 'consume'] };
 const ACCESS: { readonly [K in HandlerName]?: Access } = {
   enqueue: { key: QUEUE, categories: ['produce'] },
   claim: { key: QUEUE, categories: ['consume'] },
-  ack: { key: JOB, categories: ['consume'] },
+  ack: { key: { at: 1, is: 'job-or-ids' }, categories: ['consume'] },
   nack: { key: JOB, categories: ['consume'] },
   touch: { key: JOB, categories: ['consume'] },
   status: { key: JOB, categories: ['produce', 'consume'] },

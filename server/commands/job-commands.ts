@@ -1,4 +1,5 @@
 import { EngineError } from '../engine/engine-errors';
+import { isAckBatch, readAckBatch } from '../rules/ack-batch';
 import { argError, MAX_BLOCK_MS, MAX_DURATION_MS, OptionReader } from '../rules/args';
 import { enqueueOptionsFromWords } from '../rules/enqueue-options';
 import { checkQueueName } from '../rules/names';
@@ -56,6 +57,10 @@ function deliveryOption(r: OptionReader, word: string): number {
 }
 
 const ack: Handler = (ctx, c, args) => {
+  if (isAckBatch(args)) {
+    ackBatch(ctx, c, args);
+    return;
+  }
   const r = new OptionReader(args, 2);
   let result: string | null = null;
   let delivery: number | undefined;
@@ -68,6 +73,29 @@ const ack: Handler = (ctx, c, args) => {
     else r.unknown(word);
   }
   c.writer.int(ctx.engine.ack(args[1], result, delivery));
+};
+
+/**
+ * `ACK IDS numids id [id ...] [DELIVERY d [d ...]]`: one reply per id, in
+ * order, each what `ACK id [DELIVERY d]` would reply (:1, :0 or its error);
+ * an id's error does not stop the others. The records of the whole batch go
+ * into the log in this turn, so the reply is held until all are durable.
+ */
+const ackBatch: Handler = (ctx, c, args) => {
+  const { ids, deliveries } = readAckBatch(args);
+  c.writer.arrayHeader(ids.length);
+  for (let i = 0; i < ids.length; i++) {
+    try {
+      c.writer.int(ctx.engine.ack(ids[i], null, deliveries?.[i]));
+    } catch (e) {
+      if (e instanceof EngineError) c.writer.error(e.wire);
+      else {
+        // the array header is out: an element must follow whatever went wrong
+        ctx.log('error', `internal error in ack: ${(e as Error).stack ?? e}`);
+        c.writer.error(`ERR internal error: ${(e as Error).message}`);
+      }
+    }
+  }
 };
 
 const nack: Handler = (ctx, c, args) => {

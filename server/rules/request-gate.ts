@@ -1,5 +1,6 @@
 import type { KeyArg } from '../../protocol/command-specs';
 import { EngineError } from '../engine/engine-errors';
+import { ackBatchIds, isAckBatch } from './ack-batch';
 
 /** What the gate needs of a user: the ACL user (server/acl) implements it. */
 export interface UserPermissions {
@@ -82,6 +83,19 @@ function touchedQueue(state: GateState, key: KeyArg, args: readonly string[]): s
   return isQueue ? word : state.jobs.queueOf(word);
 }
 
+/** the first queue of the request the user may not access, or undefined */
+function refusedQueue(state: GateState, user: UserPermissions, key: KeyArg, args: readonly string[]): string | undefined {
+  if (key.is === 'job-or-ids' && isAckBatch(args)) {
+    for (const id of ackBatchIds(args)) {
+      const queue = state.jobs.queueOf(id);
+      if (queue !== undefined && !user.canAccess(queue)) return queue;
+    }
+    return undefined;
+  }
+  const queue = touchedQueue(state, key, args);
+  return queue !== undefined && !user.canAccess(queue) ? queue : undefined;
+}
+
 function deny(state: GateState, who: Requester, d: Denial): EngineError {
   state.acl.denied(d, who);
   const object = d.object.slice(0, 128);
@@ -104,8 +118,8 @@ export function gateRefusal(state: GateState, who: Requester, need: Requirement,
     if (!user.allCommands && !user.canRun(need.command)) return deny(state, who, { reason: 'command', object: need.command, username: user.name });
     if (state.loading && !need.loading) return new EngineError('LOADING', LOADING_TEXT);
     if (need.key && !user.allQueues) {
-      const queue = touchedQueue(state, need.key, args);
-      if (queue !== undefined && !user.canAccess(queue)) return deny(state, who, { reason: 'key', object: queue, username: user.name });
+      const queue = refusedQueue(state, user, need.key, args);
+      if (queue !== undefined) return deny(state, who, { reason: 'key', object: queue, username: user.name });
     }
   } else if (state.loading && !need.loading) {
     return new EngineError('LOADING', LOADING_TEXT);
