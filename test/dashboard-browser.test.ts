@@ -144,10 +144,12 @@ describe('dashboard: in a real browser', function () {
       ['beta', '1', '0', '1', '1'],
     ]);
     expect(await page.locator('p.flow').textContent()).to.equal('Flow control: rate 10 per s · each group: concurrency 1, max length 500 · 3 groups');
-    // a queue without limits or groups shows neither
+    // a queue without limits or groups shows neither (a hash change: wait for the new page's first render)
     await page.goto(`${base}/ui/#/queue/mail`);
-    await page.locator('table.jobs').waitFor();
-    expect(await page.locator('table.groups').count()).to.equal(0);
+    await page.locator('h1', { hasText: 'mail' }).waitFor();
+    await page.locator('nav.tabs a[data-state="ready"]', { hasText: '1,000' }).waitFor();
+    await page.locator('table.groups').waitFor({ state: 'detached' });
+    await page.locator('p.flow', { hasText: 'Flow control' }).waitFor({ state: 'detached' });
     expect(await page.locator('p.flow').textContent()).to.equal('');
     await page.close();
   });

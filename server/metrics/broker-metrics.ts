@@ -238,11 +238,8 @@ export class BrokerMetrics implements EngineMetrics, FsyncObserver {
       ['queue'],
       (emit) => this.eachQueue((l, q) => q.queue && emit(l, q.queue.rate ? (q.queue.rate.rate * 1000) / q.queue.rate.per : 0)),
     );
-    this.gauge(
-      'resq_queue_groups',
-      'Groups (ENQUEUE ... GROUP key) the queue holds now: with waiting or active jobs, or a rate bucket still refilling (QSTATS groups).',
-      ['queue'],
-      (emit) => this.eachQueue((l, q) => q.queue && emit(l, q.queue.groupCount)),
+    this.gauge('resq_queue_groups', 'Groups (ENQUEUE ... GROUP key) of the queue with waiting or active jobs now (QSTATS groups).', ['queue'], (emit) =>
+      this.eachQueue((l, q) => q.queue && emit(l, q.queue.groupCount)),
     );
     for (const [suffix, help, field] of QUEUE_COUNTERS) {
       this.total(`resq_queue_${suffix}_total`, `${help} Since start or CONFIG RESETSTAT.`, ['queue'], (emit) =>
