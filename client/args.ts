@@ -1,5 +1,5 @@
 /** Building command arguments from typed options, with client-side validation. */
-import { EnqueueOptions, Priority, PurgeTarget } from './types';
+import { EnqueueOptions, GroupLimitsOptions, Priority, PurgeTarget, QueueLimits } from './types';
 
 export type Arg = string | Buffer | number;
 
@@ -34,7 +34,44 @@ export function enqueueArgs(o: EnqueueOptions = {}): Arg[] {
     if (typeof o.id !== 'string' || o.id.length === 0) throw new TypeError('id must be a non-empty string');
     a.push('ID', o.id);
   }
+  if (o.group !== undefined) {
+    if (typeof o.group !== 'string' || o.group.length === 0) throw new TypeError('group must be a non-empty string');
+    a.push('GROUP', o.group);
+  }
   if (o.block !== undefined) a.push('BLOCK', intArg('block', o.block));
+  return a;
+}
+
+/** `limit` [PER `per`] words of a rate; a window without its rate is refused */
+function rateArgs(a: Arg[], option: string, name: string, rate: number | undefined, perName: string, per: number | undefined): void {
+  if (rate === undefined) {
+    if (per !== undefined) throw new TypeError(`${perName} needs ${name}`);
+    return;
+  }
+  a.push(option, intArg(name, rate));
+  if (per !== undefined) a.push('PER', intArg(perName, per, 1));
+}
+
+/** QCONFIG's option words after the queue; at least one setting */
+export function queueLimitArgs(l: QueueLimits): Arg[] {
+  const a: Arg[] = [];
+  if (l.maxLen !== undefined) a.push('MAXLEN', intArg('maxLen', l.maxLen));
+  if (l.concurrency !== undefined) a.push('CONCURRENCY', intArg('concurrency', l.concurrency));
+  rateArgs(a, 'RATE', 'rate', l.rate, 'ratePer', l.ratePer);
+  if (l.groupConcurrency !== undefined) a.push('GROUP-CONCURRENCY', intArg('groupConcurrency', l.groupConcurrency));
+  rateArgs(a, 'GROUP-RATE', 'groupRate', l.groupRate, 'groupRatePer', l.groupRatePer);
+  if (l.groupMaxLen !== undefined) a.push('GROUP-MAXLEN', intArg('groupMaxLen', l.groupMaxLen));
+  if (a.length === 0) throw new TypeError('give at least one limit');
+  return a;
+}
+
+/** GROUP CONFIG's option words after queue and key; at least one setting */
+export function groupLimitArgs(l: GroupLimitsOptions): Arg[] {
+  const a: Arg[] = [];
+  if (l.concurrency !== undefined) a.push('CONCURRENCY', intArg('concurrency', l.concurrency));
+  rateArgs(a, 'RATE', 'rate', l.rate, 'ratePer', l.ratePer);
+  if (l.maxLen !== undefined) a.push('MAXLEN', intArg('maxLen', l.maxLen));
+  if (a.length === 0) throw new TypeError('give at least one limit');
   return a;
 }
 

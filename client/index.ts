@@ -47,4 +47,8 @@ export type {
   ListedJob,
   JobsOptions,
   JobsPage,
+  QueueLimits,
+  GroupLimitsOptions,
+  GroupStats,
+  GroupSummary,
 } from './types';

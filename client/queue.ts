@@ -7,13 +7,28 @@
  * so a blocked call never holds up the others.
  */
 import Redis, { Command } from 'ioredis';
-import { Arg, enqueueArgs, intArg, purgeArg } from './args';
+import { Arg, enqueueArgs, groupLimitArgs, intArg, purgeArg, queueLimitArgs } from './args';
 import { Codec, CodecName, resolveCodec } from './codecs';
 import { closeConnection, ConnectionLike, isRedis, openConnection } from './connection';
 import { BatchError, ConnectionError, ResqError, toResqError } from './errors';
-import { parseJobs, parseJobsPage, parseStats, parseStatus, Raw, replyNumber, replyString, toDead, toPeeked } from './replies';
+import { parseGroupList, parseGroupStats, parseJobs, parseJobsPage, parseStats, parseStatus, Raw, replyNumber, replyString, toDead, toPeeked } from './replies';
 import { TypedEmitter } from './typed-emitter';
-import { DeadJob, EnqueueItem, EnqueueOptions, JobsOptions, JobsPage, JobState, JobStatus, PeekedJob, PurgeTarget, QueueStats } from './types';
+import {
+  DeadJob,
+  EnqueueItem,
+  EnqueueOptions,
+  GroupLimitsOptions,
+  GroupStats,
+  GroupSummary,
+  JobsOptions,
+  JobsPage,
+  JobState,
+  JobStatus,
+  PeekedJob,
+  PurgeTarget,
+  QueueLimits,
+  QueueStats,
+} from './types';
 
 export interface QueueOptions<T> {
   /** payload codec; default 'json'. The workers of a queue must use the same one. */
@@ -223,6 +238,51 @@ export class Queue<T = unknown, R = unknown> extends TypedEmitter<QueueEvents> {
   /** QCONFIG queue CONCURRENCY n: at most n active jobs across all workers on all hosts (0 = no cap). */
   async setConcurrency(queue: string, concurrency: number): Promise<void> {
     await this.run(this.redis, 'QCONFIG', [queue, 'CONCURRENCY', intArg('concurrency', concurrency)]);
+  }
+
+  /**
+   * QCONFIG queue RATE n PER ms: at most `rate` jobs of the queue handed out
+   * per `perMs` ms (default 1000) across all workers on all hosts (0 = no
+   * limit). Held-back jobs stay ready; a waiting worker gets the next token.
+   */
+  async setRateLimit(queue: string, rate: number, perMs?: number): Promise<void> {
+    await this.setLimits(queue, { rate, ratePer: perMs });
+  }
+
+  /**
+   * QCONFIG with any of its settings at once (one log record; every value is
+   * checked before any is applied). Absent fields keep their value; 0 removes
+   * a limit. The group* fields are the defaults of every group of the queue.
+   */
+  async setLimits(queue: string, limits: QueueLimits): Promise<void> {
+    await this.run(this.redis, 'QCONFIG', [queue, ...queueLimitArgs(limits)]);
+  }
+
+  /**
+   * GROUP CONFIG: one group's own limits, in place of the queue's group
+   * defaults. Absent fields keep the group's current value; 0 lifts the
+   * default for this group. Resolves with the group's stats after the change.
+   */
+  async configureGroup(queue: string, key: string, limits: GroupLimitsOptions): Promise<GroupStats> {
+    await this.run(this.redis, 'GROUP', ['CONFIG', queue, key, ...groupLimitArgs(limits)]);
+    return this.groupStats(queue, key);
+  }
+
+  /** GROUP RESET: the group's own limits are removed (the queue's defaults apply); false if it had none. */
+  async resetGroup(queue: string, key: string): Promise<boolean> {
+    return replyNumber(await this.run(this.redis, 'GROUP', ['RESET', queue, key])) === 1;
+  }
+
+  /** GROUP STATS: a group's jobs now and the limits that apply to it (all 0 for a group the broker does not hold). */
+  async groupStats(queue: string, key: string): Promise<GroupStats> {
+    return parseGroupStats(await this.run(this.redis, 'GROUP', ['STATS', queue, key]));
+  }
+
+  /** GROUP LIST: the groups with the most waiting jobs, largest first (default count 100, at most 10,000). */
+  async groups(queue: string, options: { count?: number } = {}): Promise<GroupSummary[]> {
+    const args: Arg[] = ['LIST', queue];
+    if (options.count !== undefined) args.push('COUNT', intArg('count', options.count, 1));
+    return parseGroupList(await this.run(this.redis, 'GROUP', args));
   }
 
   /**

@@ -3,7 +3,7 @@
  * Buffers, integers as numbers) to the SDK's typed objects.
  */
 import { Codec } from './codecs';
-import { DeadJob, JobsPage, JobState, JobStatus, ListedJob, PeekedJob, Priority, QueueStats } from './types';
+import { DeadJob, GroupStats, GroupSummary, JobsPage, JobState, JobStatus, ListedJob, PeekedJob, Priority, QueueStats } from './types';
 
 export type Raw = Buffer | string | number | null | Raw[];
 
@@ -51,6 +51,7 @@ const STATUS_FIELDS = new Set([
   'lease-until',
   'last-error',
   'result',
+  'group',
   'payload',
 ]);
 
@@ -80,6 +81,7 @@ export function parseStatus<T, R>(reply: Raw, codec: Codec<unknown>): JobStatus<
     runAt: num(m.get('run-at')),
     leaseUntil: num(m.get('lease-until')),
     lastError: str(m.get('last-error')),
+    group: str(m.get('group')),
     result: result === null ? null : (codec.decode(result) as R),
     extra: extras(m, STATUS_FIELDS),
   };
@@ -102,6 +104,13 @@ const STATS_FIELDS: ReadonlyArray<[string, keyof QueueStats]> = [
   ['ready-low', 'readyLow'],
   ['maxlen', 'maxLen'],
   ['concurrency', 'concurrency'],
+  ['rate', 'rate'],
+  ['rate-per', 'ratePer'],
+  ['groups', 'groups'],
+  ['group-concurrency', 'groupConcurrency'],
+  ['group-rate', 'groupRate'],
+  ['group-rate-per', 'groupRatePer'],
+  ['group-maxlen', 'groupMaxLen'],
   ['enqueued', 'enqueued'],
   ['acked', 'acked'],
   ['failed', 'failed'],
@@ -117,6 +126,37 @@ export function parseStats(reply: Raw): QueueStats {
   for (const [wire, key] of STATS_FIELDS) numbers[key] = num(m.get(wire)) ?? 0;
   s.extra = extras(m, new Set(['paused', ...STATS_FIELDS.map(([w]) => w)]));
   return s;
+}
+
+const GROUP_STATS_FIELDS: ReadonlyArray<[string, keyof GroupStats]> = [
+  ['waiting', 'waiting'],
+  ['ready', 'ready'],
+  ['scheduled', 'scheduled'],
+  ['active', 'active'],
+  ['in-progress', 'inProgress'],
+  ['concurrency', 'concurrency'],
+  ['rate', 'rate'],
+  ['rate-per', 'ratePer'],
+  ['maxlen', 'maxLen'],
+];
+
+/** GROUP STATS reply -> GroupStats. */
+export function parseGroupStats(reply: Raw): GroupStats {
+  const m = flatToMap(reply);
+  const s = { ownLimits: num(m.get('own-limits')) === 1 } as GroupStats;
+  const numbers = s as unknown as Record<string, number>;
+  for (const [wire, key] of GROUP_STATS_FIELDS) numbers[key] = num(m.get(wire)) ?? 0;
+  s.extra = extras(m, new Set(['own-limits', ...GROUP_STATS_FIELDS.map(([w]) => w)]));
+  return s;
+}
+
+/** GROUP LIST reply: [[key, waiting, ready, active, in-progress], ...] */
+export function parseGroupList(reply: Raw): GroupSummary[] {
+  if (!Array.isArray(reply)) throw new TypeError('expected an array of groups');
+  return reply.map((e) => {
+    if (!Array.isArray(e) || e.length < 5) throw new TypeError('expected [key, waiting, ready, active, in-progress]');
+    return { key: str(e[0]) ?? '', waiting: num(e[1]) ?? 0, ready: num(e[2]) ?? 0, active: num(e[3]) ?? 0, inProgress: num(e[4]) ?? 0 };
+  });
 }
 
 /** One element of a CLAIM / PEEK reply: [id, queue, payload, deliveries]. */

@@ -25,7 +25,15 @@ export interface EnqueueOptions {
   ttl?: number;
   /** ID: client-chosen id; enqueueing an id that still exists returns it without creating a job */
   id?: string;
-  /** BLOCK: when the queue is full, wait up to ms for room (0 = forever); without it a full queue throws FullError */
+  /**
+   * GROUP: the job's group key (a tenant, a customer, an account). Within a
+   * priority CLAIM rotates across the groups that have ready jobs, and the
+   * queue's group limits (or the group's own, `Queue.configureGroup`) apply
+   * per key: with a group concurrency of 1 the jobs of a key run one at a
+   * time, in order, retries included.
+   */
+  group?: string;
+  /** BLOCK: when the queue (or the job's group) is full, wait up to ms for room (0 = forever); without it a full queue throws FullError */
   block?: number;
 }
 
@@ -52,6 +60,8 @@ export interface JobStatus<T = unknown, R = unknown> {
   /** when the lease of an active job runs out */
   leaseUntil: number | null;
   lastError: string | null;
+  /** the GROUP key given at ENQUEUE, or null */
+  group: string | null;
   /** the ACK's RESULT, decoded with the Queue's codec */
   result: R | null;
   /** only with `withPayload`, decoded with the Queue's codec */
@@ -76,6 +86,16 @@ export interface QueueStats {
   maxLen: number;
   /** at most this many active jobs across all workers; 0 = no cap (0 too from a broker without the setting) */
   concurrency: number;
+  /** at most `rate` jobs handed out per `ratePer` ms across all workers; 0 = no rate limit */
+  rate: number;
+  ratePer: number;
+  /** groups with waiting or active jobs now */
+  groups: number;
+  /** the limits each group of the queue gets unless it has its own (0 = none) */
+  groupConcurrency: number;
+  groupRate: number;
+  groupRatePer: number;
+  groupMaxLen: number;
   /** totals since the broker started */
   enqueued: number;
   acked: number;
@@ -136,4 +156,69 @@ export interface JobsOptions {
 export interface JobsPage {
   cursor: string;
   jobs: ListedJob[];
+}
+
+/**
+ * Flow-control settings of a queue (QCONFIG); absent fields are left as they
+ * are, 0 removes a limit. Rates are jobs handed out per window of `ratePer`
+ * ms (default 1000), a token bucket holding one window's worth.
+ */
+export interface QueueLimits {
+  /** MAXLEN: bound on ready + scheduled + active */
+  maxLen?: number;
+  /** CONCURRENCY: at most this many active jobs across all workers on all hosts */
+  concurrency?: number;
+  /** RATE: at most this many jobs handed out per `ratePer` ms */
+  rate?: number;
+  /** PER of RATE, ms; default 1000 (only with `rate`) */
+  ratePer?: number;
+  /** GROUP-CONCURRENCY: per group key, jobs handed out and not yet completed or dead (1 = one at a time, in order) */
+  groupConcurrency?: number;
+  /** GROUP-RATE: per group key, jobs handed out per `groupRatePer` ms */
+  groupRate?: number;
+  /** PER of GROUP-RATE, ms; default 1000 (only with `groupRate`) */
+  groupRatePer?: number;
+  /** GROUP-MAXLEN: per group key, bound on its ready + scheduled + active jobs (ENQUEUE gets FullError) */
+  groupMaxLen?: number;
+}
+
+/**
+ * One group's own limits (GROUP CONFIG), replacing the queue's group
+ * defaults for that key. Absent fields keep the group's current value; 0
+ * lifts the default for this group (no limit).
+ */
+export interface GroupLimitsOptions {
+  concurrency?: number;
+  rate?: number;
+  /** PER of RATE, ms; default 1000 (only with `rate`) */
+  ratePer?: number;
+  maxLen?: number;
+}
+
+/** GROUP STATS: a group's jobs now and the limits that apply to it (0 = none). */
+export interface GroupStats {
+  /** ready + scheduled + active: what a group max length bounds */
+  waiting: number;
+  ready: number;
+  scheduled: number;
+  active: number;
+  /** handed out and not yet completed or dead (active, or waiting for a retry): what the group concurrency bounds */
+  inProgress: number;
+  concurrency: number;
+  rate: number;
+  ratePer: number;
+  maxLen: number;
+  /** true when the group has limits of its own (configureGroup), false when the queue's defaults apply */
+  ownLimits: boolean;
+  /** fields the broker sent beyond the documented ones */
+  extra: Record<string, string | number | null>;
+}
+
+/** One entry of `Queue.groups` (GROUP LIST). */
+export interface GroupSummary {
+  key: string;
+  waiting: number;
+  ready: number;
+  active: number;
+  inProgress: number;
 }

@@ -27,7 +27,9 @@ export interface WorkerOptions<T> {
    * back the moment its claim connection closes, so a crashed process's jobs
    * are ready again at once instead of after their leases. The price: a
    * connection lost while handlers run (a network blip) also gives their
-   * jobs back, so they may run twice. Default false (leases only).
+   * jobs back, so they may run twice (delivery is at-least-once anyway; a
+   * handler that must not repeat checks `job.delivery`). Default true; false
+   * leaves crashed workers' jobs to their leases.
    */
   requeueOnClose?: boolean;
   /** CLAIM ... BLOCK ms: how long one claim waits for a job; default 2000. Also bounds how long close() waits for an idle claim. */
@@ -147,7 +149,7 @@ export class Worker<T = unknown, R = unknown> extends TypedEmitter<WorkerEvents<
     this.concurrency = intArg('concurrency', options.concurrency ?? 1, 1);
     this.lease = intArg('lease', options.lease ?? 30_000, 1);
     this.block = intArg('block', options.block ?? 2000, 1);
-    this.requeueOnClose = options.requeueOnClose ?? false;
+    this.requeueOnClose = options.requeueOnClose ?? true;
     this.requeueOnCloseAsked = !this.requeueOnClose;
     this.batch = intArg('batch', options.batch ?? this.concurrency, 1);
     this.heartbeat = options.heartbeat === false ? false : intArg('heartbeat', options.heartbeat ?? Math.max(1, Math.floor(this.lease / 2)), 1);
@@ -273,7 +275,8 @@ export class Worker<T = unknown, R = unknown> extends TypedEmitter<WorkerEvents<
       // process dies, the broker gives its jobs back at once instead of after their leases
       this.requeueOnCloseAsked = true;
       this.claimConn.call('CLIENT', 'REQUEUE-ON-CLOSE', 'ON').catch((err: Error) => {
-        this.requeueOnCloseAsked = false; // a lost connection asks again; leases cover the jobs meanwhile
+        // not asked again on this connection (a user without the command would be refused at every
+        // claim); a new connection asks again (the 'close' handler). Leases cover the jobs meanwhile.
         this.emitError(toResqError(err, 'CLIENT REQUEUE-ON-CLOSE'));
       });
     }

@@ -410,6 +410,49 @@ describe('ACL over HTTP (Basic and Bearer, same users, same gate)', function () 
     expect(log.some((e) => e.context === 'http' && e.object === 'payments' && e.username === 'producer')).to.equal(true);
   });
 
+  it('queue routes check the queue (config, groups, pause, purge, jobs, cron): an admin of emails* is refused payments, 403 NOPERM', async () => {
+    const admin = clients.make({ password: 'rootpw' });
+    await cmd(admin, 'ACL', 'SETUSER', 'ops', 'on', '>opw', '+@all', '~emails*');
+    const ops = basic('ops', 'opw');
+    await cmd(admin, 'ENQUEUE', 'payments', 'x', 'GROUP', 'acme');
+    const other = (await cmd(admin, 'ENQUEUE', 'payments', 'y', 'DELAY', 60000)) as string;
+    const refused: Array<[string, Promise<Response>]> = [
+      ['config', post('/v1/queues/payments/config', ops, { rate: 5 })],
+      ['group config', post('/v1/queues/payments/groups/acme/config', ops, { concurrency: 1 })],
+      ['group reset', post('/v1/queues/payments/groups/acme/reset', ops)],
+      ['group list', fetch(`${base}/v1/queues/payments/groups`, { headers: ops })],
+      ['group stats', fetch(`${base}/v1/queues/payments/groups/acme`, { headers: ops })],
+      ['pause', post('/v1/queues/payments/pause', ops)],
+      ['purge', post('/v1/queues/payments/purge', ops, { state: 'waiting' })],
+      ['requeue-all', post('/v1/queues/payments/requeue-all', ops)],
+      ['jobs', fetch(`${base}/v1/queues/payments/jobs?state=ready`, { headers: ops })],
+      ['promote', post(`/v1/jobs/${other}/promote`, ops)],
+      ['payload', fetch(`${base}/v1/jobs/${other}/payload`, { headers: ops })],
+      ['cron set', post('/v1/cron/sneaky', ops, { expression: '* * * * *', queue: 'payments', payload: 'x' })],
+    ];
+    for (const [what, res] of refused) {
+      const r = await res;
+      expect(r.status, what).to.equal(403);
+      expect(await errorOf(r), what).to.deep.equal({ code: 'NOPERM', message: "User ops has no permissions to access the 'payments' queue" });
+    }
+    expect(fields(await cmd(admin, 'QSTATS', 'payments'))).to.include({ paused: 0, rate: 0, scheduled: 1 });
+    expect(await cmd(admin, 'CRON', 'LIST')).to.deep.equal([]);
+    // the same routes on its own queue
+    expect((await post('/v1/queues/emails-eu/config', ops, { rate: 5, groupConcurrency: 1 })).status).to.equal(200);
+    expect((await post('/v1/queues/emails-eu/groups/acme/config', ops, { concurrency: 2 })).status).to.equal(200);
+    expect((await fetch(`${base}/v1/queues/emails-eu/groups/acme`, { headers: ops })).status).to.equal(200);
+    expect((await fetch(`${base}/v1/queues/emails-eu/groups`, { headers: ops })).status).to.equal(200);
+    expect((await post('/v1/queues/emails-eu/groups/acme/reset', ops)).status).to.equal(200);
+  });
+
+  it('a user without GROUP commands: the group routes are 403 naming the subcommand', async () => {
+    const r = await fetch(`${base}/v1/queues/emails/groups`, { headers: basic('producer', 'ppw') });
+    expect(r.status).to.equal(403);
+    expect((await errorOf(r)).message).to.equal("User producer has no permissions to run the 'group|list' command");
+    const c = await post('/v1/queues/emails/groups/acme/config', basic('producer', 'ppw'), { concurrency: 1 });
+    expect((await errorOf(c)).message).to.equal("User producer has no permissions to run the 'group|config' command");
+  });
+
   it('wrong or malformed credentials: 401 WRONGPASS with a challenge; none: 401 NOAUTH; Bearer is the default user', async () => {
     const wrong = await post('/v1/queues/emails/jobs', basic('producer', 'nope'), { payload: 'x' });
     expect(wrong.status).to.equal(401);

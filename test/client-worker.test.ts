@@ -383,17 +383,14 @@ describe('client Worker (consumer SDK)', function () {
       expect((await queue.status(later))!.state).to.equal('ready');
     });
 
-    it('with requeueOnClose, a graceful close still lets running handlers finish: the job completes in its first delivery', async () => {
+    it('with requeueOnClose (the default), a graceful close still lets running handlers finish: the job completes in its first delivery', async () => {
       const name = qname();
       const id = await queue.enqueue(name, 'x');
-      const w = worker(
-        name,
-        async () => {
-          await new Promise((r) => setTimeout(r, 300));
-          return 'done';
-        },
-        { requeueOnClose: true },
-      );
+      const w = worker(name, async () => {
+        await new Promise((r) => setTimeout(r, 300));
+        return 'done';
+      });
+      expect(w.requeueOnClose).to.equal(true);
       await until(() => w.activeCount === 1, 3000, 'job active');
       await w.close(5000);
       const s = await queue.status(id);
@@ -450,7 +447,7 @@ describe('client Worker (consumer SDK)', function () {
   });
 
   describe('reconnect', () => {
-    it('keeps working when its connections are killed (CLIENT KILL) mid-job and mid-CLAIM', async () => {
+    it('keeps working when its connections are killed (CLIENT KILL) mid-job and mid-CLAIM (requeueOnClose false: the lease keeps the job)', async () => {
       const name = qname();
       const release = gate();
       const completed: [string, boolean][] = [];
@@ -460,7 +457,7 @@ describe('client Worker (consumer SDK)', function () {
           if (job.data === 'in flight') await release.promise;
           return job.data;
         },
-        { concurrency: 2, block: 1000 },
+        { concurrency: 2, block: 1000, requeueOnClose: false },
       );
       w.on('completed', (job, _r, acked) => completed.push([job.id, acked]));
       const inFlight = await queue.enqueue(name, 'in flight');
@@ -479,6 +476,36 @@ describe('client Worker (consumer SDK)', function () {
       expect(s!.deliveries).to.equal(1);
       expect(s!.result).to.equal('in flight');
       expect((await queue.stats(name)).acked).to.equal(2);
+    });
+
+    it('with requeueOnClose (the default), a killed claim connection gives its in-flight job back: it runs again, the first ACK is stale', async () => {
+      const name = qname();
+      const release = gate();
+      const stalled: Array<[number, StalledDuring]> = [];
+      const completed: Array<[number, boolean]> = [];
+      const w = worker(
+        name,
+        async (job) => {
+          if (job.data === 'in flight') await release.promise;
+          return job.data;
+        },
+        { concurrency: 2, block: 1000 },
+      );
+      w.on('stalled', (job, during) => stalled.push([job.delivery, during]));
+      w.on('completed', (job, _r, acked) => completed.push([job.delivery, acked]));
+      const inFlight = await queue.enqueue(name, 'in flight');
+      await until(() => w.activeCount === 1, 3000, 'in-flight job active');
+      await claimsParked(1);
+      const list = String(await queue.redis.call('CLIENT', 'LIST'));
+      const [claimId] = [...list.matchAll(/^id=(\d+) .*name=resq-worker-claim /gm)].map((m) => m[1]);
+      await queue.redis.call('CLIENT', 'KILL', 'ID', claimId);
+      await until(async () => (await queue.status(inFlight))!.deliveries === 2, 3000, 'the job handed out again');
+      release.open();
+      await until(async () => (await queue.status(inFlight))!.state === 'completed', 5000, 'job completed');
+      await until(() => stalled.length === 1, 3000, 'the first delivery reported stalled');
+      expect(stalled).to.deep.equal([[1, 'ack']]);
+      expect(completed).to.deep.equal([[2, true]]);
+      expect(await queue.stats(name)).to.include({ acked: 1, failed: 1 });
     });
 
     it('keeps working across a broker restart, completing an in-flight job once', async () => {

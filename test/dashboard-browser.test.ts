@@ -125,6 +125,35 @@ describe('dashboard: in a real browser', function () {
     await page.close();
   });
 
+  it('a queue page shows the flow-control settings and the largest groups (GROUP LIST over /v1)', async () => {
+    await cmd(r, 'QCONFIG', 'tenants', 'RATE', 10, 'GROUP-CONCURRENCY', 1, 'GROUP-MAXLEN', 500);
+    for (const [g, n] of [
+      ['acme', 3],
+      ['beta', 1],
+      ['cyan', 2],
+    ] as const)
+      for (let i = 0; i < n; i++) await cmd(r, 'ENQUEUE', 'tenants', 'x', 'GROUP', g);
+    await cmd(r, 'CLAIM', 'tenants', 'COUNT', 10); // one job of each group: group concurrency 1
+    const page = await newPage();
+    await page.goto(`${base}/ui/#/queue/tenants`);
+    await page.locator('table.groups').waitFor();
+    const rows = await page.locator('table.groups tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    expect(rows).to.deep.equal([
+      ['acme', '3', '2', '1', '1'],
+      ['cyan', '2', '1', '1', '1'],
+      ['beta', '1', '0', '1', '1'],
+    ]);
+    expect(await page.locator('p.flow').textContent()).to.equal('Flow control: rate 10 per s · each group: concurrency 1, max length 500 · 3 groups');
+    // a queue without limits or groups shows neither (a hash change: wait for the new page's first render)
+    await page.goto(`${base}/ui/#/queue/mail`);
+    await page.locator('h1', { hasText: 'mail' }).waitFor();
+    await page.locator('nav.tabs a[data-state="ready"]', { hasText: '1,000' }).waitFor();
+    await page.locator('table.groups').waitFor({ state: 'detached' });
+    await page.locator('p.flow', { hasText: 'Flow control' }).waitFor({ state: 'detached' });
+    expect(await page.locator('p.flow').textContent()).to.equal('');
+    await page.close();
+  });
+
   it('asks for the password when one is set, sends it on every call, and shows a refused action', async () => {
     const locked = await startBroker({ requirepass: 'sesame' }, { http: true });
     try {

@@ -188,6 +188,32 @@ describe('metrics: /metrics, /health, /ready', function () {
     expect(sample(text, 'resq_queue_enqueued_total{queue="metrics-q"}')).to.equal(0);
     expect(sample(text, 'resq_command_calls_total{command="enqueue"}')).to.equal(undefined);
   });
+
+  it('flow control: concurrency, rate limit (per second) and group count per queue; no per-group series; none for queue="(other)"', async () => {
+    const q = 'metrics-flow';
+    await cmd(r, 'QCONFIG', q, 'CONCURRENCY', 4, 'RATE', 30, 'PER', 60000, 'GROUP-CONCURRENCY', 1);
+    for (const g of ['t1', 't2', 't3']) await cmd(r, 'ENQUEUE', q, 'x', 'GROUP', g);
+    await cmd(r, 'ENQUEUE', q, 'ungrouped');
+    let text = await scrape();
+    const l = `queue="${q}"`;
+    expect(sample(text, `resq_queue_concurrency{${l}}`)).to.equal(4);
+    expect(sample(text, `resq_queue_rate_limit_per_second{${l}}`)).to.equal(0.5);
+    expect(sample(text, `resq_queue_groups{${l}}`)).to.equal(3);
+    expect(text).to.not.match(/t1|t2|t3/); // group keys never become labels
+    // past metrics-max-queues the rest is summed under (other): settings do not sum, so it has no flow series
+    await cmd(r, 'CONFIG', 'SET', 'metrics-max-queues', '1');
+    try {
+      text = await scrape();
+      expect(text).to.match(/resq_queue_jobs\{queue="\(other\)"/);
+      expect(text).to.not.match(/resq_queue_(concurrency|rate_limit_per_second|groups)\{queue="\(other\)"/);
+      const info = String(await cmd(r, 'INFO', 'queues'));
+      expect(info.match(/^queue_/gm)).to.have.length(1); // INFO's queue lines are capped the same way
+    } finally {
+      await cmd(r, 'CONFIG', 'SET', 'metrics-max-queues', '100');
+    }
+    const info = String(await cmd(r, 'INFO', 'queues'));
+    expect(info).to.match(/queue_metrics-flow:.*concurrency=4,rate=30,rate-per=60000,groups=3,group-concurrency=1,/);
+  });
 });
 
 describe('metrics: the HTTP listener setting (http-port)', function () {

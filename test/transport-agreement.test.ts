@@ -94,6 +94,51 @@ describe('RESP and HTTP agree on refusals (one gate, one validator)', function (
     });
   }
 
+  // QCONFIG and GROUP CONFIG: the JSON bodies go through the same option parser as the words
+  const badQueueSettings: Array<[string, string[], Record<string, unknown>]> = [
+    ['RATE below range', ['RATE', '-1'], { rate: -1 }],
+    ['RATE above range', ['RATE', '2000000'], { rate: 2_000_000 }],
+    ['RATE not an integer', ['RATE', '1.5'], { rate: 1.5 }],
+    ['RATE as text', ['RATE', 'many'], { rate: 'many' }],
+    ['PER of 0', ['RATE', '5', 'PER', '0'], { rate: 5, ratePer: 0 }],
+    ['CONCURRENCY below range', ['CONCURRENCY', '-1'], { concurrency: -1 }],
+    ['MAXLEN below range', ['MAXLEN', '-3'], { maxlen: -3 }],
+    ['GROUP-CONCURRENCY above range', ['GROUP-CONCURRENCY', '1000001'], { groupConcurrency: 1_000_001 }],
+    ['GROUP-RATE PER above range', ['GROUP-RATE', '5', 'PER', '999999999999999'], { groupRate: 5, groupRatePer: 999_999_999_999_999 }],
+    ['GROUP-MAXLEN below range', ['GROUP-MAXLEN', '-1'], { groupMaxlen: -1 }],
+  ];
+  for (const [what, words, json] of badQueueSettings) {
+    it(`ERR with the same text: ${what} (QCONFIG, POST /v1/queues/{q}/config)`, async () => {
+      const r = await respError(resp, 'QCONFIG', 'q', ...words);
+      expect(r[0]).to.equal('ERR');
+      expect(await httpError('/v1/queues/q/config', json)).to.deep.equal(r);
+    });
+  }
+
+  const badGroupSettings: Array<[string, string[], Record<string, unknown>]> = [
+    ['CONCURRENCY below range', ['CONCURRENCY', '-1'], { concurrency: -1 }],
+    ['RATE above range', ['RATE', '2000000'], { rate: 2_000_000 }],
+    ['PER of 0', ['RATE', '1', 'PER', '0'], { rate: 1, ratePer: 0 }],
+    ['MAXLEN not an integer', ['MAXLEN', '2.5'], { maxlen: 2.5 }],
+  ];
+  for (const [what, words, json] of badGroupSettings) {
+    it(`ERR with the same text: ${what} (GROUP CONFIG, POST /v1/queues/{q}/groups/{key}/config)`, async () => {
+      const r = await respError(resp, 'GROUP', 'CONFIG', 'q', 'acme', ...words);
+      expect(r[0]).to.equal('ERR');
+      expect(await httpError('/v1/queues/q/groups/acme/config', json)).to.deep.equal(r);
+    });
+  }
+
+  it('ERR with the same text: a GROUP key over 1024 bytes (ENQUEUE, HTTP enqueue, GROUP CONFIG, CRON SET)', async () => {
+    const long = 'g'.repeat(1025);
+    const r = await respError(resp, 'ENQUEUE', 'q', 'x', 'GROUP', long);
+    expect(r[0]).to.equal('ERR');
+    expect(await httpError('/v1/queues/q/jobs', { payload: 'x', group: long })).to.deep.equal(r);
+    expect(await respError(resp, 'CRON', 'SET', 'c', '* * * * *', 'q', 'x', 'GROUP', long)).to.deep.equal(r);
+    expect(await respError(resp, 'GROUP', 'CONFIG', 'q', long, 'CONCURRENCY', '1')).to.deep.equal(r);
+    expect(await httpError(`/v1/queues/q/groups/${long}/config`, { concurrency: 1 })).to.deep.equal(r);
+  });
+
   it('MISCONF: while the log cannot be written', async () => {
     log.writable = false;
     log.lastError = 'ENOSPC: no space left on device';

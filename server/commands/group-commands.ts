@@ -1,6 +1,6 @@
 import { checkGroupKey, checkQueueName } from '../rules/names';
 import { groupOverrideFromWords } from '../rules/flow-settings';
-import { groupListEntry, groupStatsFields } from '../rules/group-fields';
+import { GROUP_LIST_DEFAULT_COUNT, GROUP_LIST_MAX_COUNT, groupListEntry, groupStatsFields } from '../rules/group-fields';
 import { NO_LIMITS } from '../engine/flow-limits';
 import { OptionReader } from '../rules/args';
 import { Handler, HandlerGroup } from './handler';
@@ -28,10 +28,10 @@ const groupStats: Handler = (ctx, c, args) => {
 
 const groupList: Handler = (ctx, c, args) => {
   const r = new OptionReader(args, 3);
-  let count = 100;
+  let count = GROUP_LIST_DEFAULT_COUNT;
   while (!r.done) {
     const word = r.keyword();
-    if (word === 'COUNT') count = r.int(word, 1, 10_000);
+    if (word === 'COUNT') count = r.int(word, 1, GROUP_LIST_MAX_COUNT);
     else r.unknown(word);
   }
   const groups = ctx.engine.largestGroups(args[2], count);

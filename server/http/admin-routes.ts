@@ -1,6 +1,5 @@
 import { Bytes, STATE_NAMES } from '../engine/job';
 import { setCronEntry } from '../cron/cron-entry';
-import { parseInteger } from '../rules/args';
 import { JobField } from '../rules/job-fields';
 import {
   decodeCursor,
@@ -17,8 +16,10 @@ import { checkQueueName } from '../rules/names';
 import { parsePurgeTarget } from '../rules/purge-target';
 import { queueStatsFields } from '../rules/queue-fields';
 import { EngineError } from '../engine/engine-errors';
+import { NO_LIMITS } from '../engine/flow-limits';
+import { fieldNames, QUEUE_CONFIG_FIELDS, queueSettingsFromFields } from '../rules/flow-settings';
 import { GateState, gateRefusal, NOAUTH_TEXT } from '../rules/request-gate';
-import { ApiContext, ApiReply, ApiRequest, ApiRoute, enqueueOptions, getJob, isObject, jobAction, payloadOf } from './api-routes';
+import { ApiContext, ApiReply, ApiRequest, ApiRoute, enqueueOptions, getJob, isObject, JOB_PARAM, jobAction, payloadOf, QUEUE_PARAM } from './api-routes';
 import { bytesToBase64, bytesToText, textToBytes } from './bytes';
 import { badRequest } from './http-error';
 
@@ -79,18 +80,6 @@ function queueAction(run: (ctx: ApiContext, queue: Bytes, body: Record<string, u
     const queue = req.params[0];
     return { status: 200, body: { queue: bytesToText(queue), ...run(ctx, queue, body) } };
   };
-}
-
-function maxlenOf(body: Record<string, unknown>): number {
-  const v = body.maxlen;
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw badRequest('maxlen must be an integer (0 = unlimited)');
-  return parseInteger(String(v), 'MAXLEN');
-}
-
-function concurrencyOf(body: Record<string, unknown>): number {
-  const v = body.concurrency;
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw badRequest('concurrency must be an integer (0 = no cap)');
-  return parseInteger(String(v), 'CONCURRENCY', 0, 1_000_000);
 }
 
 // ---- overview and server ------------------------------------------------------------
@@ -168,6 +157,10 @@ function cronSet(ctx: ApiContext, req: ApiRequest): ApiReply {
     if (typeof v !== 'string') throw badRequest(`${k} must be a string`);
     text[k] = v;
   }
+  const queue = checkQueueName(textToBytes(text.queue));
+  // the queue is in the body, which the gate has not seen: its check for the queue, as CRON SET's over RESP
+  const refusal = gateRefusal(ctx.gate, req.who, { command: 'cron|set', write: true, key: QUEUE_PARAM }, [queue]);
+  if (refusal) throw refusal;
   setCronEntry(
     ctx.engine,
     ctx.cron,
@@ -176,7 +169,7 @@ function cronSet(ctx: ApiContext, req: ApiRequest): ApiReply {
       name: req.params[0],
       expression: text.expression,
       timezone: text.timezone ?? '',
-      queue: checkQueueName(textToBytes(text.queue)),
+      queue,
       payload: payloadOf(body),
       options: () => enqueueOptions(body),
     },
@@ -192,33 +185,33 @@ function cronDel(ctx: ApiContext, req: ApiRequest): ApiReply {
 }
 
 export const ADMIN_ROUTES: readonly ApiRoute[] = [
-  { method: 'GET', path: '/v1/queues/{queue}/jobs', need: { command: 'jobs' }, body: false, handle: listJobs },
-  { method: 'GET', path: '/v1/jobs/{id}/payload', need: { command: 'status' }, body: false, handle: payload },
+  { method: 'GET', path: '/v1/queues/{queue}/jobs', need: { command: 'jobs', key: QUEUE_PARAM }, body: false, handle: listJobs },
+  { method: 'GET', path: '/v1/jobs/{id}/payload', need: { command: 'status', key: JOB_PARAM }, body: false, handle: payload },
   {
     method: 'POST',
     path: '/v1/jobs/{id}/promote',
-    need: { command: 'promote', write: true },
+    need: { command: 'promote', write: true, key: JOB_PARAM },
     body: false,
     handle: jobAction('promoted', (engine, id) => engine.promote(id)),
   },
   {
     method: 'POST',
     path: '/v1/queues/{queue}/pause',
-    need: { command: 'pause', write: true },
+    need: { command: 'pause', write: true, key: QUEUE_PARAM },
     body: false,
     handle: queueAction((ctx, queue) => (ctx.engine.setPaused(checkQueueName(queue), true), { paused: true })),
   },
   {
     method: 'POST',
     path: '/v1/queues/{queue}/resume',
-    need: { command: 'resume', write: true },
+    need: { command: 'resume', write: true, key: QUEUE_PARAM },
     body: false,
     handle: queueAction((ctx, queue) => (ctx.engine.setPaused(checkQueueName(queue), false), { paused: false })),
   },
   {
     method: 'POST',
     path: '/v1/queues/{queue}/purge',
-    need: { command: 'purge', write: true },
+    need: { command: 'purge', write: true, key: QUEUE_PARAM },
     body: true,
     handle: queueAction(
       (ctx, queue, body) => {
@@ -231,25 +224,18 @@ export const ADMIN_ROUTES: readonly ApiRoute[] = [
   {
     method: 'POST',
     path: '/v1/queues/{queue}/config',
-    need: { command: 'qconfig', write: true },
+    need: { command: 'qconfig', write: true, key: QUEUE_PARAM },
     body: true,
-    handle: queueAction(
-      (ctx, queue, body) => {
-        const name = checkQueueName(queue);
-        if (body.maxlen === undefined && body.concurrency === undefined) throw badRequest('give maxlen and/or concurrency');
-        const maxlen = body.maxlen === undefined ? undefined : maxlenOf(body);
-        const concurrency = body.concurrency === undefined ? undefined : concurrencyOf(body);
-        if (maxlen !== undefined) ctx.engine.setMaxlen(name, maxlen);
-        if (concurrency !== undefined) ctx.engine.setConcurrency(name, concurrency === 0 ? null : concurrency);
-        return { maxlen, concurrency };
-      },
-      ['maxlen', 'concurrency'],
-    ),
+    handle: queueAction((ctx, queue, body) => {
+      const name = checkQueueName(queue);
+      ctx.engine.configureQueue(name, queueSettingsFromFields(body, ctx.engine.queue(name)?.groupDefaults ?? NO_LIMITS));
+      return body; // what was set, as given (GET /v1/queues/{queue} has every setting)
+    }, fieldNames(QUEUE_CONFIG_FIELDS)),
   },
   {
     method: 'POST',
     path: '/v1/queues/{queue}/requeue-all',
-    need: { command: 'requeue', write: true },
+    need: { command: 'requeue', write: true, key: QUEUE_PARAM },
     body: false,
     handle: queueAction((ctx, queue) => ({ requeued: ctx.engine.requeueAllDead(queue) })),
   },

@@ -60,7 +60,7 @@ export interface ApiRoute {
 // ---- ENQUEUE: JSON body -> EnqueueOptions, validated as RESP's are --------------
 
 const INT_OPTIONS = ['delay', 'at', 'retries', 'lease', 'ttl'] as const;
-const ENQUEUE_FIELDS = new Set<string>(['payload', 'payload_base64', 'priority', 'backoff', 'id', ...INT_OPTIONS]);
+const ENQUEUE_FIELDS = new Set<string>(['payload', 'payload_base64', 'priority', 'backoff', 'id', 'group', ...INT_OPTIONS]);
 
 export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -111,6 +111,10 @@ export function enqueueOptions(body: Record<string, unknown>): EnqueueOptions {
   if (body.id !== undefined) {
     if (typeof body.id !== 'string') throw badRequest('id must be a string');
     o.id = textToBytes(body.id);
+  }
+  if (body.group !== undefined) {
+    if (typeof body.group !== 'string') throw badRequest('group must be a string');
+    o.group = textToBytes(body.group);
   }
   return validateEnqueueOptions(o);
 }
@@ -190,8 +194,8 @@ export function jobAction(key: string, run: (engine: Engine, id: Bytes) => 0 | 1
 }
 
 /** the path parameter naming the queue, or the job whose queue the gate looks up (ACL queue patterns) */
-const QUEUE_PARAM = { at: 0, is: 'queue' } as const;
-const JOB_PARAM = { at: 0, is: 'job' } as const;
+export const QUEUE_PARAM = { at: 0, is: 'queue' } as const;
+export const JOB_PARAM = { at: 0, is: 'job' } as const;
 
 export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'POST', path: '/v1/queues/{queue}/jobs', need: { command: 'enqueue', write: true, key: QUEUE_PARAM }, body: true, handle: enqueue },

@@ -10,6 +10,7 @@ import { gateRefusal, GateState, Requester } from '../rules/request-gate';
 import type { TlsSource } from '../tls/tls-credentials';
 import { API_ROUTES, ApiContext, ApiReply, ApiRoute } from './api-routes';
 import { ADMIN_ROUTES } from './admin-routes';
+import { GROUP_ROUTES } from './group-routes';
 import { decodeSegment } from './bytes';
 import { DurableWaiter } from './durable-waiter';
 import { UiFiles } from './ui-files';
@@ -22,7 +23,7 @@ export function bodyLimit(maxPayload: number): number {
   return Math.ceil((maxPayload * 4) / 3) + BODY_SLACK;
 }
 
-const ROUTES: readonly ApiRoute[] = [...API_ROUTES, ...ADMIN_ROUTES];
+const ROUTES: readonly ApiRoute[] = [...API_ROUTES, ...ADMIN_ROUTES, ...GROUP_ROUTES];
 
 type OpsRoute = { path: string; handle: (req: http.IncomingMessage, res: http.ServerResponse) => void | Promise<void> };
 

@@ -225,6 +225,22 @@ export class BrokerMetrics implements EngineMetrics, FsyncObserver {
     this.gauge('resq_queue_maxlen', 'Max length of the queue (ready + scheduled + active); 0 = unlimited.', ['queue'], (emit) =>
       this.eachQueue((l, q) => q.maxlen !== null && emit(l, q.maxlen)),
     );
+    // flow control: settings and the number of groups, per shown queue (not for queue="(other)"); never a label per group (unbounded)
+    this.gauge(
+      'resq_queue_concurrency',
+      'Concurrency cap of the queue (QCONFIG CONCURRENCY): most active jobs across all workers; 0 = none.',
+      ['queue'],
+      (emit) => this.eachQueue((l, q) => q.queue && emit(l, q.queue.concurrency ?? 0)),
+    );
+    this.gauge(
+      'resq_queue_rate_limit_per_second',
+      'Rate limit of the queue (QCONFIG RATE n PER ms) as jobs handed out per second; 0 = none.',
+      ['queue'],
+      (emit) => this.eachQueue((l, q) => q.queue && emit(l, q.queue.rate ? (q.queue.rate.rate * 1000) / q.queue.rate.per : 0)),
+    );
+    this.gauge('resq_queue_groups', 'Groups (ENQUEUE ... GROUP key) of the queue with waiting or active jobs now (QSTATS groups).', ['queue'], (emit) =>
+      this.eachQueue((l, q) => q.queue && emit(l, q.queue.groupCount)),
+    );
     for (const [suffix, help, field] of QUEUE_COUNTERS) {
       this.total(`resq_queue_${suffix}_total`, `${help} Since start or CONFIG RESETSTAT.`, ['queue'], (emit) =>
         this.eachQueue((l, q) => emit(l, q.counters[field])),

@@ -97,15 +97,62 @@ export function groupOverrideFromWords(words: readonly string[], start: number, 
   return o;
 }
 
-/** the same override from an HTTP body or the SDK: absent fields keep the current value, 0 lifts the default */
-export function groupOverrideFromFields(
-  f: { concurrency?: unknown; rate?: unknown; ratePer?: unknown; maxlen?: unknown },
-  current: GroupLimits | null,
-): GroupLimits {
-  const o: { -readonly [K in keyof GroupLimits]: GroupLimits[K] } = { ...(current ?? NO_LIMITS) };
-  if (f.concurrency !== undefined) o.concurrency = checkLimit('CONCURRENCY', Number(f.concurrency));
-  if (f.maxlen !== undefined) o.maxlen = checkLimit('MAXLEN', Number(f.maxlen), Number.MAX_SAFE_INTEGER);
-  if (f.rate !== undefined)
-    o.rate = checkRate('RATE', Number(f.rate), f.ratePer === undefined ? undefined : Number(f.ratePer)) ?? { rate: 0, per: DEFAULT_RATE_WINDOW };
-  return o;
+/**
+ * JSON bodies (HTTP API) become the RESP option words and go through the
+ * same parser, so a rule lives in one place and an error reads the same on
+ * both transports. Each entry: JSON field, RESP option, and for a rate the
+ * field of its window (sent as PER after it).
+ */
+type FieldTable = ReadonlyArray<readonly [field: string, option: string, perField?: string]>;
+
+export const QUEUE_CONFIG_FIELDS: FieldTable = [
+  ['maxlen', 'MAXLEN'],
+  ['concurrency', 'CONCURRENCY'],
+  ['rate', 'RATE', 'ratePer'],
+  ['groupConcurrency', 'GROUP-CONCURRENCY'],
+  ['groupRate', 'GROUP-RATE', 'groupRatePer'],
+  ['groupMaxlen', 'GROUP-MAXLEN'],
+];
+
+export const GROUP_CONFIG_FIELDS: FieldTable = [
+  ['concurrency', 'CONCURRENCY'],
+  ['rate', 'RATE', 'ratePer'],
+  ['maxlen', 'MAXLEN'],
+];
+
+/** every JSON field a table knows (for the unknown-field check) */
+export const fieldNames = (table: FieldTable): string[] => table.flatMap(([f, , per]) => (per ? [f, per] : [f]));
+
+/** a JSON number as the word RESP would carry; anything else gets RESP's text for a word that is not an integer */
+function wordOf(option: string, v: unknown): string {
+  if (typeof v !== 'number') throw argError(`value is not an integer or out of range (${option})`);
+  return String(v);
+}
+
+function wordsFromFields(f: Record<string, unknown>, table: FieldTable): string[] {
+  const words: string[] = [];
+  for (const [field, option, perField] of table) {
+    const per = perField === undefined ? undefined : f[perField];
+    if (f[field] === undefined) {
+      if (per !== undefined) throw argError(`syntax error: ${perField} belongs to ${field} (${option} n PER ms)`);
+      continue;
+    }
+    words.push(option, wordOf(option, f[field]));
+    if (per !== undefined) words.push('PER', wordOf('PER', per));
+  }
+  return words;
+}
+
+/** QCONFIG from a JSON body ({maxlen, concurrency, rate, ratePer, groupConcurrency, groupRate, groupRatePer, groupMaxlen}) */
+export function queueSettingsFromFields(f: Record<string, unknown>, currentDefaults: GroupLimits): QueueSettingsPatch {
+  const words = wordsFromFields(f, QUEUE_CONFIG_FIELDS);
+  if (words.length === 0) throw argError(`syntax error: give at least one of ${fieldNames(QUEUE_CONFIG_FIELDS).join(', ')}`);
+  return queueSettingsFromWords(words, 0, currentDefaults);
+}
+
+/** GROUP CONFIG from a JSON body ({concurrency, rate, ratePer, maxlen}): absent fields keep the current value, 0 lifts the default */
+export function groupOverrideFromFields(f: Record<string, unknown>, current: GroupLimits | null): GroupLimits {
+  const words = wordsFromFields(f, GROUP_CONFIG_FIELDS);
+  if (words.length === 0) throw argError(`syntax error: give at least one of ${fieldNames(GROUP_CONFIG_FIELDS).join(', ')}`);
+  return groupOverrideFromWords(words, 0, current);
 }

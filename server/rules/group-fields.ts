@@ -20,7 +20,14 @@ export function groupStatsFields(g: GroupState | undefined, limits: GroupLimits,
   ];
 }
 
-/** GROUP LIST entry fields after the key */
+/** GROUP LIST: COUNT when not given, and its bound (RESP and HTTP) */
+export const GROUP_LIST_DEFAULT_COUNT = 100;
+export const GROUP_LIST_MAX_COUNT = 10_000;
+
+/** the names of a GROUP LIST entry's fields after the key (the JSON form uses them) */
+export const GROUP_LIST_FIELDS = ['waiting', 'ready', 'active', 'in-progress'] as const;
+
+/** GROUP LIST entry fields after the key, in GROUP_LIST_FIELDS order */
 export function groupListEntry(g: GroupState): [number, number, number, number] {
   return [g.backlog, g.readyCount, g.active, g.inProgress];
 }

@@ -4,6 +4,8 @@ import { bytes, button, h, num, render, when } from '../dom.js';
 
 const STATES = ['ready', 'scheduled', 'active', 'completed', 'dead', 'cancelled'];
 const PAGE = 50;
+/** rows of the groups table (GROUP LIST COUNT) */
+const GROUPS_SHOWN = 20;
 
 export function queuePage(queue, params, ctx) {
   const state = STATES.includes(params.get('state')) ? params.get('state') : 'ready';
@@ -19,6 +21,8 @@ export function queuePage(queue, params, ctx) {
   const tabsEl = h('nav.tabs');
   const infoEl = h('span.muted');
   const tableEl = h('div');
+  const flowEl = h('p.muted.flow');
+  const groupsEl = h('div.groups');
   const pagerInfo = h('span.muted');
   const prevBtn = h('button', { type: 'button', onclick: () => turn(-1) }, '← previous');
   const nextBtn = h('button', { type: 'button', onclick: () => turn(1) }, 'next →');
@@ -72,6 +76,7 @@ export function queuePage(queue, params, ctx) {
     {},
     h('p.crumbs', {}, h('a', { href: '#/' }, 'Queues'), ' / '),
     h('h1', {}, queue, ' ', infoEl),
+    flowEl,
     actions,
     tabsEl,
     h(
@@ -92,6 +97,7 @@ export function queuePage(queue, params, ctx) {
     ),
     tableEl,
     h('div.pager', {}, prevBtn, pagerInfo, nextBtn),
+    groupsEl,
   );
 
   function turn(dir) {
@@ -107,9 +113,11 @@ export function queuePage(queue, params, ctx) {
   }
 
   async function refresh() {
-    const [s, page] = await Promise.all([
+    const [s, page, groups] = await Promise.all([
       get(`/v1/queues/${q}`),
       get(`/v1/queues/${q}/jobs?state=${state}&order=${order}&count=${PAGE}&cursor=${encodeURIComponent(cursor)}`),
+      // GROUP LIST: a user allowed the rest but not this (ACL) still gets the page, without the table
+      get(`/v1/queues/${q}/groups?count=${GROUPS_SHOWN}`).catch(() => null),
     ]);
     stats = s;
     next = page.cursor;
@@ -125,6 +133,53 @@ export function queuePage(queue, params, ctx) {
     prevBtn.disabled = back.length === 0;
     nextBtn.disabled = next === '0';
     renderJobs(page.jobs);
+    renderFlow(s);
+    renderGroups(s, groups);
+  }
+
+  /** the flow-control settings (QCONFIG), only those set; nothing when none is */
+  function renderFlow(s) {
+    const per = (n, ms) => `${num(n)} per ${ms % 1000 === 0 ? `${ms / 1000 === 1 ? '' : num(ms / 1000) + ' '}s` : `${num(ms)} ms`}`;
+    const parts = [];
+    if (s.concurrency) parts.push(`concurrency ${num(s.concurrency)}`);
+    if (s.rate) parts.push(`rate ${per(s.rate, s['rate-per'])}`);
+    const group = [];
+    if (s['group-concurrency']) group.push(`concurrency ${num(s['group-concurrency'])}`);
+    if (s['group-rate']) group.push(`rate ${per(s['group-rate'], s['group-rate-per'])}`);
+    if (s['group-maxlen']) group.push(`max length ${num(s['group-maxlen'])}`);
+    if (group.length) parts.push(`each group: ${group.join(', ')}`);
+    if (s.groups) parts.push(`${num(s.groups)} group${s.groups === 1 ? '' : 's'}`);
+    render(flowEl, parts.length ? `Flow control: ${parts.join(' · ')}` : null);
+  }
+
+  /** the largest groups (GROUP LIST), when the queue has any */
+  function renderGroups(s, groups) {
+    if (!groups || groups.groups.length === 0) return render(groupsEl);
+    const shown = groups.groups.length < s.groups ? ` (the ${num(groups.groups.length)} largest of ${num(s.groups)})` : '';
+    render(
+      groupsEl,
+      h('h2', {}, 'Groups', h('span.muted', {}, shown)),
+      h(
+        'table.groups',
+        {},
+        h('thead', {}, h('tr', {}, h('th', {}, 'group'), ...['waiting', 'ready', 'active', 'in progress'].map((t) => h('th.num', {}, t)))),
+        h(
+          'tbody',
+          {},
+          groups.groups.map((g) =>
+            h(
+              'tr',
+              { dataset: { group: g.key } },
+              h('td', {}, g.key),
+              h('td.num', {}, num(g.waiting)),
+              h('td.num', {}, num(g.ready)),
+              h('td.num', {}, num(g.active)),
+              h('td.num', {}, num(g['in-progress'])),
+            ),
+          ),
+        ),
+      ),
+    );
   }
 
   function renderJobs(jobs) {
