@@ -191,8 +191,10 @@ describe('flow control end to end (issue 14)', function () {
       `      after the restart: ${phase2.total} claims in ${end - up} ms, per ${PER} ms window ${JSON.stringify(phase2.per)}, most in any ${PER} ms: ${phase2.most}`,
     );
     // the bucket starts empty: no burst. A full one would let 2 * RATE through in the first PER ms; the workers
-    // claim from the moment the broker has loaded, and RATE / 2 of margin allows for a stall of PER / 2 before they do
-    expect(phase2.most).to.be.at.most(RATE + RATE / 2);
+    // claim from the moment the broker has loaded, and RATE / 2 of margin allows for a stall of PER / 2 before they do.
+    // Later windows may hold up to 2 * RATE: a stall of the loaded machine lets the bucket fill (correct token-bucket behaviour)
+    expect(phase2.per[0], 'the first window after the restart').to.be.at.most(RATE + RATE / 2);
+    expect(phase2.most).to.be.at.most(2 * RATE + 1);
     const expected2 = ((end - up) * RATE) / PER;
     expect(phase2.total).to.be.at.most(expected2 + RATE); // never more than one bucket above the rate (it fills from the load, before the ready line)
     expect(phase2.total).to.be.at.least(0.6 * expected2);
