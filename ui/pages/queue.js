@@ -112,13 +112,18 @@ export function queuePage(queue, params, ctx) {
     refresh().catch((e) => ctx.flash(e.message, 'error'));
   }
 
+  /** the latest refresh: an older one (the 2 s poll) that answers after a page turn must not draw the old page */
+  let latest = 0;
+
   async function refresh() {
+    const mine = ++latest;
     const [s, page, groups] = await Promise.all([
       get(`/v1/queues/${q}`),
       get(`/v1/queues/${q}/jobs?state=${state}&order=${order}&count=${PAGE}&cursor=${encodeURIComponent(cursor)}`),
       // GROUP LIST: a user allowed the rest but not this (ACL) still gets the page, without the table
       get(`/v1/queues/${q}/groups?count=${GROUPS_SHOWN}`).catch(() => null),
     ]);
+    if (mine !== latest) return;
     stats = s;
     next = page.cursor;
     pauseBtn.textContent = s.paused ? 'Resume' : 'Pause';
