@@ -5,7 +5,7 @@ import type { FsyncObserver } from '../persistence/types';
 import type { CommandStats } from './command-stats';
 import { Bytes, Job, PRIORITY_NAMES, STATE_NAMES } from '../engine/job';
 import { QueueCounters } from '../engine/queue-state';
-import { QueueFigures, selectQueues, selectQueuesAsync } from './queue-selection';
+import { QueueFigures, selectQueues } from './queue-selection';
 import { CellHistogram, HistogramCells } from './timings';
 
 interface QueueTimings {
@@ -142,8 +142,9 @@ export class BrokerMetrics implements EngineMetrics, FsyncObserver {
    * the event loop in between, so a scrape never holds the loop for long.
    */
   async text(): Promise<string> {
-    const s = this.b.settings;
-    this.figures = await selectQueuesAsync(this.b.engine.store.queues.values(), s.int('metrics-max-queues'), s.int('default-maxlen'));
+    // in one turn: with the counts-based selection 20,000 queues take a few ms (a version yielding
+    // every 2,000 queues showed an unexplained 128 ms slice, bench/results/perf-step-8.md)
+    this.figures = this.selectQueues();
     try {
       const parts: string[] = [];
       for (const m of this.registry.getMetricsAsArray()) {

@@ -62,16 +62,6 @@ export function selectQueues(queues: Iterable<QueueState>, max: number, defaultM
   }
 }
 
-/** selectQueues, yielding to the event loop every CHUNK queues (a scrape with 20,000 queues held it 15-30 ms) */
-export async function selectQueuesAsync(queues: Iterable<QueueState>, max: number, defaultMaxlen: number): Promise<QueueFigures[]> {
-  const it = selecting(queues, max, defaultMaxlen);
-  for (;;) {
-    const r = it.next();
-    if (r.done) return r.value;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-}
-
 /** the work of selectQueues; each yield is a point where the caller may let the loop run */
 function* selecting(queues: Iterable<QueueState>, max: number, defaultMaxlen: number): Generator<void, QueueFigures[]> {
   const all = [...queues];
