@@ -1,7 +1,7 @@
 import type { LogLevel } from '../log';
 import { LogRecord } from '../engine/records';
 import { FsOps, errorText, writeAll } from './fs-ops';
-import { encodeRecord } from './record-codec';
+import * as codec from './record-codec';
 import { inDir, segmentName } from './data-files';
 
 export type FsyncPolicy = 'always' | 'everysec' | 'no';
@@ -29,13 +29,29 @@ const MAX_WRITE = 16 * 1024 * 1024;
 /** `always`: most fdatasyncs in flight at once (the disk overlaps them; see writeBatch) */
 const PIPELINE = 2;
 
+/**
+ * Frames of consecutive records that are one run of one arena
+ * (record-codec.ts encodes them one after the other): written as they lie,
+ * no Buffer per record and no copy. A run ends where the encoder started a
+ * new arena, at a segment rotation (sealed: a batch never spans two
+ * segments), and when the writer takes it (sealed: records appended while it
+ * writes start a new run).
+ */
+interface Run {
+  buf: Buffer;
+  start: number;
+  end: number;
+  records: number;
+  sealed: boolean;
+}
+
 /** records written with one write call, and (under `always`) their fdatasync */
 interface Batch {
   firstLsn: number;
   lastLsn: number;
   /** where in the segment the batch begins */
   startPos: number;
-  frames: Buffer[];
+  runs: Run[];
   settled: boolean;
   error: unknown;
   done: Promise<void>;
@@ -81,8 +97,10 @@ export class AppendLog {
   appendedBytes = 0;
   readonly stats = { writes: 0, fsyncs: 0, bytesWritten: 0, errors: 0, fsyncMicros: 0, writeMicros: 0 };
 
-  /** frames not yet written; pending[0] has LSN writtenLsn + 1 */
-  private pending: Buffer[] = [];
+  /** frames not yet written, in runs; the first record of pending[0] has LSN writtenLsn + 1 */
+  private pending: Run[] = [];
+  /** records in pending */
+  private pendingRecords = 0;
   /** written batches whose durability is not confirmed yet, oldest first */
   private inflight: Batch[] = [];
   private pendingBytes = 0;
@@ -134,18 +152,28 @@ export class AppendLog {
   }
 
   append(rec: LogRecord): void {
-    const frame = encodeRecord(rec);
-    if (this.appendSegBytes > 0 && this.appendSegBytes + frame.length > this.o.segmentSize()) this.rotate();
-    this.pending.push(frame);
-    this.pendingBytes += frame.length;
-    this.appendSegBytes += frame.length;
-    this.appendedBytes += frame.length;
+    const buf = codec.encodeRecordToArena(rec);
+    const start = codec.frameStart;
+    const length = codec.frameEnd - start;
+    if (this.appendSegBytes > 0 && this.appendSegBytes + length > this.o.segmentSize()) this.rotate();
+    const last = this.pending.length > 0 ? this.pending[this.pending.length - 1] : null;
+    if (last !== null && !last.sealed && last.buf === buf && last.end === start) {
+      last.end += length;
+      last.records++;
+    } else {
+      this.pending.push({ buf, start, end: start + length, records: 1, sealed: false });
+    }
+    this.pendingRecords++;
+    this.pendingBytes += length;
+    this.appendSegBytes += length;
+    this.appendedBytes += length;
     this.lastLsn++;
     this.schedule();
   }
 
   /** records appended from now on go to a new segment; returns its number (it is created even if nothing follows) */
   rotate(): number {
+    if (this.pending.length > 0) this.pending[this.pending.length - 1].sealed = true;
     this.appendSeg++;
     this.appendSegBytes = 0;
     this.rotations.push({ lsn: this.lastLsn + 1, seg: this.appendSeg });
@@ -230,7 +258,7 @@ export class AppendLog {
   }
 
   private hasWork(): boolean {
-    return this.pending.length > 0 || this.inflight.length > 0 || this.rotations.length > 0 || this.needTruncate || (this.syncRequested && this.file !== null);
+    return this.pendingRecords > 0 || this.inflight.length > 0 || this.rotations.length > 0 || this.needTruncate || (this.syncRequested && this.file !== null);
   }
 
   private async writeLoop(): Promise<void> {
@@ -251,7 +279,7 @@ export class AppendLog {
           }
           continue;
         }
-        let count = this.pending.length;
+        let count = this.pendingRecords;
         if (this.rotations.length > 0) count = Math.min(count, this.rotations[0].lsn - next);
         if (count > 0 && this.inflight.length < PIPELINE) {
           await this.writeBatch(count);
@@ -293,11 +321,20 @@ export class AppendLog {
    */
   private async writeBatch(max: number): Promise<void> {
     const file = this.file!;
+    // whole runs (a rotation seals the run before it, so max falls on a run's end)
+    let runCount = 0;
     let count = 0;
     let bytes = 0;
-    while (count < max && (count === 0 || bytes + this.pending[count].length <= MAX_WRITE)) bytes += this.pending[count++].length;
-    const frames = count === this.pending.length ? this.pending : this.pending.slice(0, count);
-    const data = count === 1 ? frames[0] : joinFrames(frames, bytes);
+    while (runCount < this.pending.length) {
+      const r = this.pending[runCount];
+      if (runCount > 0 && (count + r.records > max || bytes + (r.end - r.start) > MAX_WRITE)) break;
+      r.sealed = true; // appends during the write start a new run
+      count += r.records;
+      bytes += r.end - r.start;
+      runCount++;
+    }
+    const runs = this.pending.slice(0, runCount);
+    const data = runBytes(runs, bytes);
     const always = this.o.appendfsync() === 'always';
     const dsync = always && file.dsyncFd >= 0 && !file.unsynced;
     const pos = file.size;
@@ -305,7 +342,7 @@ export class AppendLog {
       firstLsn: this.writtenLsn + 1,
       lastLsn: this.writtenLsn + count,
       startPos: pos,
-      frames,
+      runs,
       settled: true,
       error: null,
       done: Promise.resolve(),
@@ -334,8 +371,9 @@ export class AppendLog {
       file.unsynced = true;
     }
     // handed to the disk: off the pending list (a failure puts them back, see rewind)
-    if (count === this.pending.length) this.pending = [];
-    else this.pending.splice(0, count);
+    if (runCount === this.pending.length) this.pending = [];
+    else this.pending.splice(0, runCount);
+    this.pendingRecords -= count;
     this.pendingBytes -= bytes;
     file.size = pos + bytes;
     this.stats.bytesWritten += bytes;
@@ -386,15 +424,16 @@ export class AppendLog {
     while (this.inflight.length > 0 && this.inflight[0].error === null) this.advance(this.inflight.shift()!.lastLsn);
     if (this.inflight.length === 0) return;
     const first = this.inflight[0];
-    const frames: Buffer[] = [];
+    const runs: Run[] = [];
     let bytes = 0;
     for (const b of this.inflight) {
-      for (const f of b.frames) {
-        frames.push(f);
-        bytes += f.length;
+      for (const r of b.runs) {
+        runs.push(r);
+        bytes += r.end - r.start;
       }
     }
-    this.pending = frames.concat(this.pending);
+    this.pending = runs.concat(this.pending);
+    this.pendingRecords += this.writtenLsn - first.firstLsn + 1;
     this.pendingBytes += bytes;
     this.writtenLsn = first.firstLsn - 1;
     if (this.file) {
@@ -498,18 +537,14 @@ export class AppendLog {
 }
 
 /**
- * The bytes of the frames as one Buffer: frames encoded one
- * after the other into the same arena (record-codec.ts) are already one run
- * of memory, written as a view of it without a copy; else they are joined.
+ * The bytes of the runs as one Buffer: a view of the arena for one run (the
+ * usual case: a batch is one run unless the encoder started a new arena
+ * inside it), else the runs joined.
  */
-function joinFrames(frames: Buffer[], bytes: number): Buffer {
-  const first = frames[0];
-  const count = frames.length;
-  let end = first.byteOffset + first.length;
-  for (let i = 1; i < count; i++) {
-    const f = frames[i];
-    if (f.buffer !== first.buffer || f.byteOffset !== end) return Buffer.concat(frames, bytes);
-    end += f.length;
-  }
-  return Buffer.from(first.buffer, first.byteOffset, bytes);
+function runBytes(runs: Run[], bytes: number): Buffer {
+  if (runs.length === 1) return runs[0].buf.subarray(runs[0].start, runs[0].end);
+  const out = Buffer.allocUnsafe(bytes);
+  let p = 0;
+  for (const r of runs) p += r.buf.copy(out, p, r.start, r.end);
+  return out;
 }

@@ -343,8 +343,27 @@ export function encodeFrame(body: unknown[]): Buffer {
 export function encodeRecord(rec: LogRecord): Buffer {
   const spec = RECORD_TYPES[rec.type];
   if (!spec) throw new CodecError(`unknown record type ${String(rec.type)}`);
-  const fast = FAST_TYPES[spec.code] ? encodeFast(rec as unknown as Record<string, unknown>, spec) : null;
-  return fast ?? encodeRecordMsgpackr(rec);
+  if (FAST_TYPES[spec.code] && encodeFast(rec as unknown as Record<string, unknown>, spec)) return arena.subarray(frameStart, frameEnd);
+  return encodeRecordMsgpackr(rec);
+}
+
+/**
+ * The log's encoder: writes the frame of rec at the end of the shared arena
+ * (a record the hand encoder does not take is encoded by msgpackr and copied
+ * there) and returns the arena; the frame is [frameStart, frameEnd) of it.
+ * No Buffer per record: frames appended one after the other are one run of
+ * the arena, which the log writes as it is (append-log.ts).
+ */
+export function encodeRecordToArena(rec: LogRecord): Buffer {
+  const spec = RECORD_TYPES[rec.type];
+  if (!spec) throw new CodecError(`unknown record type ${String(rec.type)}`);
+  if (FAST_TYPES[spec.code] && encodeFast(rec as unknown as Record<string, unknown>, spec)) return arena;
+  const frame = encodeRecordMsgpackr(rec);
+  reserve(frame.length);
+  frame.copy(arena, arenaPos);
+  frameStart = arenaPos;
+  frameEnd = arenaPos += frame.length;
+  return arena;
 }
 
 /** encodeRecord through msgpackr alone (the reference the hand encoder must match byte for byte) */
@@ -385,6 +404,17 @@ for (const spec of Object.values(RECORD_TYPES)) {
 const ARENA_SIZE = 256 * 1024;
 let arena = Buffer.allocUnsafe(ARENA_SIZE);
 let arenaPos = 0;
+/** where the last frame encoded into the arena begins and ends */
+export let frameStart = 0;
+export let frameEnd = 0;
+
+/** room for `bytes` at arenaPos: a new arena if the current one has not that much left */
+function reserve(bytes: number): void {
+  if (ARENA_SIZE - arenaPos < bytes) {
+    arena = Buffer.allocUnsafe(Math.max(ARENA_SIZE, bytes));
+    arenaPos = 0;
+  }
+}
 
 /** room for a fixarray header, and per field its largest header (a float64, or bin32's 5 bytes) */
 function fastRoom(rec: Record<string, unknown>, fields: readonly FieldSpec[]): number {
@@ -396,13 +426,10 @@ function fastRoom(rec: Record<string, unknown>, fields: readonly FieldSpec[]): n
   return n;
 }
 
-function encodeFast(rec: Record<string, unknown>, spec: TypeSpec): Buffer | null {
+/** encodes rec at the end of the arena (frameStart/frameEnd); false if a field is not what its kind allows */
+function encodeFast(rec: Record<string, unknown>, spec: TypeSpec): boolean {
   const fields = spec.fields;
-  const room = fastRoom(rec, fields);
-  if (ARENA_SIZE - arenaPos < room) {
-    arena = Buffer.allocUnsafe(Math.max(ARENA_SIZE, room));
-    arenaPos = 0;
-  }
+  reserve(fastRoom(rec, fields));
   const buf = arena;
   const start = arenaPos;
   let p = start + FRAME_HEADER;
@@ -412,10 +439,10 @@ function encodeFast(rec: Record<string, unknown>, spec: TypeSpec): Buffer | null
     const kind = fields[i][1];
     const v = rec[fields[i][0]];
     if (typeof v === 'number') {
-      if (kind !== Kind.Num && kind !== Kind.NumOrNull) return null;
+      if (kind !== Kind.Num && kind !== Kind.NumOrNull) return false;
       p = writeNumber(buf, p, v);
     } else if (typeof v === 'string') {
-      if (kind !== Kind.Bytes && kind !== Kind.BytesOrNull) return null;
+      if (kind !== Kind.Bytes && kind !== Kind.BytesOrNull) return false;
       const len = v.length;
       if (len < 0x100) {
         buf[p++] = 0xc4;
@@ -432,10 +459,10 @@ function encodeFast(rec: Record<string, unknown>, spec: TypeSpec): Buffer | null
       p += (buf as Buffer & { latin1Write(s: string, offset: number, length: number): number }).latin1Write(v, p, len);
     } else if (v === null || v === undefined) {
       // msgpackr writes undefined as nil too; only the *OrNull kinds may be nil
-      if (kind !== Kind.BytesOrNull && kind !== Kind.NumOrNull) return null;
+      if (kind !== Kind.BytesOrNull && kind !== Kind.NumOrNull) return false;
       buf[p++] = 0xc0;
     } else {
-      return null;
+      return false;
     }
   }
   const len = p - start - FRAME_HEADER;
@@ -443,7 +470,9 @@ function encodeFast(rec: Record<string, unknown>, spec: TypeSpec): Buffer | null
   const body = start + FRAME_HEADER;
   buf.writeUInt32LE(zlib.crc32(buf.subarray(body, p)), start + 4);
   arenaPos = p;
-  return buf.subarray(start, p);
+  frameStart = start;
+  frameEnd = p;
+  return true;
 }
 
 /** a number as msgpackr writes it (useRecords off, no float32) */
