@@ -1,49 +1,23 @@
 /** The worker SDK coalesces the result-less ACKs of one event-loop turn into one `ACK IDS ...` (client/worker.ts). */
 import { expect } from 'chai';
-import { Job, Queue, StalledDuring, Worker, WorkerOptions } from '../client';
-import { BrokerProcess } from './helpers/broker';
-import { brokerUrl, gate, qname, startSdkBroker, until } from './helpers/sdk-util';
+import { StalledDuring } from '../client';
+import { gate, qname, until } from './helpers/sdk-util';
+import { workerSuite } from './helpers/worker-suite';
 
 describe('client Worker: batched ACKs', function () {
   this.timeout(20000);
-  let broker: BrokerProcess;
-  let url: string;
-  let queue: Queue;
-  const workers: Worker<never, never>[] = [];
-  const errors: Error[] = [];
-
-  function worker<T = unknown, R = unknown>(name: string, handler: (job: Job<T>) => Promise<R>, opts: WorkerOptions<T> = {}): Worker<T, R> {
-    const w = new Worker<T, R>(name, handler, { connection: url, block: 100, ...opts });
-    w.on('error', (err) => errors.push(err));
-    workers.push(w as unknown as Worker<never, never>);
-    return w;
-  }
+  const suite = workerSuite();
+  const { errors, worker } = suite;
 
   /** ACK commands the broker has run (INFO commandstats): a batch counts once */
   const ackCalls = async (): Promise<number> => {
-    const m = /cmdstat_ack:calls=(\d+)/.exec(String(await queue.redis.call('INFO', 'commandstats')));
+    const m = /cmdstat_ack:calls=(\d+)/.exec(String(await suite.queue.redis.call('INFO', 'commandstats')));
     return m ? Number(m[1]) : 0;
   };
 
-  before(async () => {
-    broker = await startSdkBroker();
-    url = brokerUrl(broker);
-  });
-  beforeEach(() => {
-    queue = new Queue(url);
-    errors.length = 0;
-  });
-  afterEach(async () => {
-    await Promise.all(workers.splice(0).map((w) => w.close(1000)));
-    await queue.close();
-  });
-  after(async () => {
-    await broker.cleanup();
-  });
-
   it('handlers that finish in the same turn are acknowledged by one command; a result still goes with its own ACK', async () => {
     const name = qname();
-    const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => queue.enqueue(name, i)));
+    const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => suite.queue.enqueue(name, i)));
     const release = gate();
     let started = 0;
     const w = worker<number, string | undefined>(
@@ -65,15 +39,15 @@ describe('client Worker: batched ACKs', function () {
     expect(completed.map(([id]) => id).sort()).to.deep.equal([...ids].sort());
     // 16 result-less ACKs in one ACK IDS 16, and 4 single ACKs with RESULT
     expect((await ackCalls()) - before).to.equal(5);
-    expect((await queue.stats(name)).acked).to.equal(20);
-    expect((await queue.status(ids[5]))!.result).to.equal('result 5');
-    expect((await queue.status(ids[6]))!.result).to.equal(null);
+    expect((await suite.queue.stats(name)).acked).to.equal(20);
+    expect((await suite.queue.status(ids[5]))!.result).to.equal('result 5');
+    expect((await suite.queue.status(ids[6]))!.result).to.equal(null);
     expect(errors).to.deep.equal([]);
   });
 
   it('a job whose lease was lost gets its -STALE element: stalled for it, completed for the others of the batch', async () => {
     const name = qname();
-    const [a, b, c] = [await queue.enqueue(name, 'a'), await queue.enqueue(name, 'b'), await queue.enqueue(name, 'c')];
+    const [a, b, c] = [await suite.queue.enqueue(name, 'a'), await suite.queue.enqueue(name, 'b'), await suite.queue.enqueue(name, 'c')];
     const release = gate();
     let started = 0;
     const w = worker(
@@ -90,8 +64,8 @@ describe('client Worker: batched ACKs', function () {
     w.on('completed', (job, _r, acked) => completed.push([job.id, acked]));
     await until(() => started === 3, 5000, '3 handlers running');
     // b's delivery 1 ends behind the worker's back (as a lease running out would) and b is claimed again elsewhere
-    expect(await queue.redis.call('NACK', b, 'DELAY', 0, 'DELIVERY', 1)).to.equal('ready');
-    const [again] = (await queue.redis.call('CLAIM', name)) as unknown[][];
+    expect(await suite.queue.redis.call('NACK', b, 'DELAY', 0, 'DELIVERY', 1)).to.equal('ready');
+    const [again] = (await suite.queue.redis.call('CLAIM', name)) as unknown[][];
     expect(again[0]).to.equal(b);
     const before = await ackCalls();
     release.open();
@@ -102,14 +76,14 @@ describe('client Worker: batched ACKs', function () {
     ]);
     expect(stalled).to.deep.equal([[b, 'ack', true]]);
     expect((await ackCalls()) - before).to.equal(1);
-    expect((await queue.status(b))!.state).to.equal('active'); // still with its second delivery
-    expect(await queue.redis.call('ACK', b, 'DELIVERY', 2)).to.equal(1);
+    expect((await suite.queue.status(b))!.state).to.equal('active'); // still with its second delivery
+    expect(await suite.queue.redis.call('ACK', b, 'DELIVERY', 2)).to.equal(1);
     expect(errors).to.deep.equal([]);
   });
 
   it('close() right after the handlers finish waits for their batched ACK', async () => {
     const name = qname();
-    const ids = await Promise.all(Array.from({ length: 10 }, (_, i) => queue.enqueue(name, i)));
+    const ids = await Promise.all(Array.from({ length: 10 }, (_, i) => suite.queue.enqueue(name, i)));
     const release = gate();
     let started = 0;
     const w = worker(
@@ -126,14 +100,14 @@ describe('client Worker: batched ACKs', function () {
     release.open();
     await w.close(5000);
     expect(completed).to.equal(10);
-    for (const id of ids) expect((await queue.status(id))!.state).to.equal('completed');
+    for (const id of ids) expect((await suite.queue.status(id))!.state).to.equal('completed');
     expect(errors).to.deep.equal([]);
   });
 
   it('many jobs through a busy worker: each completed exactly once', async () => {
     const name = qname();
     const n = 2000;
-    await queue.enqueueMany(
+    await suite.queue.enqueueMany(
       name,
       Array.from({ length: n }, (_, i) => ({ payload: i })),
     );
@@ -146,7 +120,7 @@ describe('client Worker: batched ACKs', function () {
     await until(() => completed === n, 15000, `${n} completed`);
     expect(seen.size).to.equal(n);
     expect([...seen.values()].every((v) => v === 1)).to.equal(true);
-    const stats = await queue.stats(name);
+    const stats = await suite.queue.stats(name);
     expect(stats.acked).to.equal(n);
     expect(stats.completed).to.equal(n);
     expect(await ackCalls()).to.be.below(n); // batched: far fewer commands than jobs

@@ -5,26 +5,15 @@
  * can run.
  */
 import { expect } from 'chai';
-import { Job, Queue, Worker, WorkerOptions } from '../client';
-import { BrokerProcess } from './helpers/broker';
-import { brokerUrl, qname, startSdkBroker, until } from './helpers/sdk-util';
+import { qname, until } from './helpers/sdk-util';
+import { workerSuite } from './helpers/worker-suite';
 
 describe('client Worker: claim loop', function () {
   this.timeout(30000);
-  let broker: BrokerProcess;
-  let url: string;
-  let queue: Queue;
-  const workers: Worker<never, never>[] = [];
-  const errors: Error[] = [];
+  const suite = workerSuite({ appendfsync: 'always' });
+  const { errors, worker } = suite;
 
-  function worker<T = unknown, R = unknown>(name: string, handler: (job: Job<T>) => Promise<R>, opts: WorkerOptions<T> = {}): Worker<T, R> {
-    const w = new Worker<T, R>(name, handler, { connection: url, block: 100, ...opts });
-    w.on('error', (err) => errors.push(err));
-    workers.push(w as unknown as Worker<never, never>);
-    return w;
-  }
-
-  const info = async (section: string): Promise<string> => String(await queue.redis.call('INFO', section));
+  const info = async (section: string): Promise<string> => String(await suite.queue.redis.call('INFO', section));
   const field = (text: string, name: string): number => {
     const m = new RegExp(`${name}:(\\d+)`).exec(text);
     return m ? Number(m[1]) : 0;
@@ -36,27 +25,11 @@ describe('client Worker: claim loop', function () {
   };
   const claimCalls = (): Promise<number> => calls('claim');
 
-  before(async () => {
-    broker = await startSdkBroker({ appendfsync: 'always' });
-    url = brokerUrl(broker);
-  });
-  beforeEach(() => {
-    queue = new Queue(url);
-    errors.length = 0;
-  });
-  afterEach(async () => {
-    await Promise.all(workers.splice(0).map((w) => w.close(1000)));
-    await queue.close();
-  });
-  after(async () => {
-    await broker.cleanup();
-  });
-
   async function fill(name: string, n: number): Promise<string[]> {
     const ids: string[] = [];
     for (let i = 0; i < n; i += 1000)
       ids.push(
-        ...(await queue.enqueueMany(
+        ...(await suite.queue.enqueueMany(
           name,
           Array.from({ length: Math.min(1000, n - i) }, (_, k) => ({ payload: i + k })),
         )),
@@ -79,7 +52,7 @@ describe('client Worker: claim loop', function () {
       },
       { concurrency: 20 },
     );
-    await until(async () => (await queue.stats(name)).completed === n, 20000, 'all completed');
+    await until(async () => (await suite.queue.stats(name)).completed === n, 20000, 'all completed');
     const after = await info('persistence');
     const writes = field(after, 'aof_writes') - field(before, 'aof_writes');
     const claims = (await claimCalls()) - claims0;
@@ -115,12 +88,12 @@ describe('client Worker: claim loop', function () {
     let maxActive = 0;
     let samples = 0;
     while (done < n) {
-      const s = await queue.stats(name);
+      const s = await suite.queue.stats(name);
       maxActive = Math.max(maxActive, s.active);
       samples++;
       if (s.completed === n) break;
     }
-    await until(async () => (await queue.stats(name)).completed === n, 20000, 'all completed');
+    await until(async () => (await suite.queue.stats(name)).completed === n, 20000, 'all completed');
     expect(samples).to.be.above(5);
     expect(maxRunning).to.be.at.most(concurrency);
     // the ACKs of a batch reach the broker in the same turn as the CLAIM after it, so jobs
@@ -149,7 +122,7 @@ describe('client Worker: claim loop', function () {
     expect(failed).to.deep.equal([]);
     const afterClose = new Map<string, string>();
     for (const id of ids) {
-      const s = (await queue.status(id))!;
+      const s = (await suite.queue.status(id))!;
       afterClose.set(id, s.state);
       // nothing stranded active, nothing given back
       expect(s.state, id).to.be.oneOf(['completed', 'ready']);
@@ -164,7 +137,7 @@ describe('client Worker: claim loop', function () {
       },
       { concurrency: 10 },
     );
-    await until(async () => (await queue.stats(name)).completed === n, 20000, 'all completed');
+    await until(async () => (await suite.queue.stats(name)).completed === n, 20000, 'all completed');
     expect(handled.size).to.equal(n);
     expect([...handled.values()].every((c) => c === 1)).to.equal(true);
     expect(errors).to.deep.equal([]);
@@ -174,7 +147,7 @@ describe('client Worker: claim loop', function () {
     const name = qname();
     await fill(name, 30);
     worker(name, async () => undefined, { concurrency: 10, block: 200 });
-    await until(async () => (await queue.stats(name)).completed === 30, 10000, 'all completed');
+    await until(async () => (await suite.queue.stats(name)).completed === 30, 10000, 'all completed');
     const claims0 = await claimCalls();
     let parked = 0;
     const t0 = Date.now();
@@ -188,7 +161,7 @@ describe('client Worker: claim loop', function () {
     expect(parked).to.equal(1);
     expect(claims).to.be.at.most(8); // ~5 in a second with BLOCK 200
     // and a job enqueued now is picked up by the parked CLAIM
-    const id = await queue.enqueue(name, 'late');
-    expect((await queue.waitFor(id, 5000))!.state).to.equal('completed');
+    const id = await suite.queue.enqueue(name, 'late');
+    expect((await suite.queue.waitFor(id, 5000))!.state).to.equal('completed');
   });
 });

@@ -1,53 +1,26 @@
 /** The worker SDK (client/worker.ts) against a real broker. */
 import { expect } from 'chai';
 import { Packr } from 'msgpackr';
-import { exponentialBackoff, Job, NackState, NoRetryError, Queue, StalledDuring, Worker, WorkerOptions } from '../client';
-import { BrokerProcess } from './helpers/broker';
-import { brokerUrl, gate, nextEvent, qname, startSdkBroker, until } from './helpers/sdk-util';
+import { exponentialBackoff, Job, NackState, NoRetryError, Queue, StalledDuring } from '../client';
+import { gate, nextEvent, qname, until } from './helpers/sdk-util';
+import { workerSuite } from './helpers/worker-suite';
 
 describe('client Worker (consumer SDK)', function () {
   this.timeout(20000);
-  let broker: BrokerProcess;
-  let url: string;
-  let queue: Queue;
-  const workers: Worker<never, never>[] = [];
-  const errors: Error[] = [];
-
-  function worker<T = unknown, R = unknown>(name: string, handler: (job: Job<T>) => Promise<R>, opts: WorkerOptions<T> = {}): Worker<T, R> {
-    const w = new Worker<T, R>(name, handler, { connection: url, block: 100, ...opts });
-    w.on('error', (err) => errors.push(err));
-    workers.push(w as unknown as Worker<never, never>);
-    return w;
-  }
+  const suite = workerSuite({ 'default-retries': '3', 'default-backoff': '20', 'backoff-jitter': '0' }, true);
+  const { errors, worker } = suite;
 
   /** waits until n CLAIMs are parked on the broker (INFO clients: blocked_claims) */
   const claimsParked = (n: number) =>
     until(
-      async () => new RegExp(`blocked_claims:${n}\\r?\\n`).test(String(await queue.redis.call('INFO', 'clients'))),
+      async () => new RegExp(`blocked_claims:${n}\\r?\\n`).test(String(await suite.queue.redis.call('INFO', 'clients'))),
       5000,
       `${n} CLAIM(s) parked on the broker`,
     );
 
-  before(async () => {
-    broker = await startSdkBroker({ 'default-retries': '3', 'default-backoff': '20', 'backoff-jitter': '0' });
-    url = brokerUrl(broker);
-  });
-  beforeEach(() => {
-    queue = new Queue(url);
-    queue.on('error', () => undefined); // connection errors while the broker restarts; calls reject anyway
-    errors.length = 0;
-  });
-  afterEach(async () => {
-    await Promise.all(workers.splice(0).map((w) => w.close(1000)));
-    await queue.close();
-  });
-  after(async () => {
-    await broker.cleanup();
-  });
-
   it('runs the handler, ACKs with its result (RESULT) and DELIVERY, emits active and completed', async () => {
     const name = qname();
-    const id = await queue.enqueue(name, { a: 20, b: 22 });
+    const id = await suite.queue.enqueue(name, { a: 20, b: 22 });
     const w = worker<{ a: number; b: number }, { sum: number }>(name, async (job) => {
       expect(job.id).to.equal(id);
       expect(job.queue).to.equal(name);
@@ -61,24 +34,24 @@ describe('client Worker (consumer SDK)', function () {
     expect(job.id).to.equal(id);
     expect(result).to.deep.equal({ sum: 42 });
     expect(acked).to.equal(true);
-    const s = await queue.status(id);
+    const s = await suite.queue.status(id);
     expect(s!.state).to.equal('completed');
     expect(s!.result).to.deep.equal({ sum: 42 });
-    expect((await queue.stats(name)).acked).to.equal(1);
+    expect((await suite.queue.stats(name)).acked).to.equal(1);
   });
 
   it('a handler returning undefined ACKs without a result', async () => {
     const name = qname();
-    const id = await queue.enqueue(name, 'x');
+    const id = await suite.queue.enqueue(name, 'x');
     worker(name, async () => undefined);
-    const s = await queue.waitFor(id, 5000);
+    const s = await suite.queue.waitFor(id, 5000);
     expect(s!.state).to.equal('completed');
     expect(s!.result).to.equal(null);
   });
 
   it('never runs more than concurrency handlers; claims in batches', async () => {
     const name = qname();
-    const ids = await queue.enqueueMany(
+    const ids = await suite.queue.enqueueMany(
       name,
       Array.from({ length: 30 }, (_, i) => ({ payload: i })),
     );
@@ -104,22 +77,22 @@ describe('client Worker (consumer SDK)', function () {
 
   it('emits drained once the queue is empty', async () => {
     const name = qname();
-    await queue.enqueueMany(name, [{ payload: 1 }, { payload: 2 }]);
+    await suite.queue.enqueueMany(name, [{ payload: 1 }, { payload: 2 }]);
     const w = worker(name, async () => undefined, { concurrency: 2 });
     await nextEvent(w, 'drained', 5000);
-    expect((await queue.stats(name)).completed).to.equal(2);
+    expect((await suite.queue.stats(name)).completed).to.equal(2);
   });
 
   it('a throw NACKs with the error message; the server policy retries with backoff', async () => {
     const name = qname();
-    const id = await queue.enqueue(name, 'flaky', { retries: 3, backoff: { base: 30 } });
+    const id = await suite.queue.enqueue(name, 'flaky', { retries: 3, backoff: { base: 30 } });
     const failures: [string, NackState, number][] = [];
     const w = worker(name, async (job) => {
       if (job.delivery < 3) throw new Error(`attempt ${job.delivery} failed`);
       return 'ok';
     });
     w.on('failed', (job, err, state) => failures.push([err.message, state, job.delivery]));
-    const s = await queue.waitFor(id, 5000);
+    const s = await suite.queue.waitFor(id, 5000);
     expect(s!.state).to.equal('completed');
     expect(s!.deliveries).to.equal(3);
     expect(s!.lastError).to.equal('attempt 2 failed');
@@ -127,31 +100,31 @@ describe('client Worker (consumer SDK)', function () {
       ['attempt 1 failed', 'scheduled', 1],
       ['attempt 2 failed', 'scheduled', 2],
     ]);
-    const stats = await queue.stats(name);
+    const stats = await suite.queue.stats(name);
     expect(stats.failed).to.equal(2);
     expect(stats.retried).to.equal(2);
   });
 
   it('retries exhausted: dead, in the DLQ with the last error', async () => {
     const name = qname();
-    const id = await queue.enqueue(name, 'poison', { retries: 1, backoff: { base: 10 } });
+    const id = await suite.queue.enqueue(name, 'poison', { retries: 1, backoff: { base: 10 } });
     const states: NackState[] = [];
     const w = worker(name, async () => {
       throw new Error('always');
     });
     w.on('failed', (_job, _err, state) => states.push(state));
-    const s = await queue.waitFor(id, 5000);
+    const s = await suite.queue.waitFor(id, 5000);
     expect(s!.state).to.equal('dead');
     expect(s!.deliveries).to.equal(2);
     await until(() => states.length === 2, 2000, 'two failed events');
     expect(states).to.deep.equal(['scheduled', 'dead']);
-    const dlq = await queue.dlq(name);
+    const dlq = await suite.queue.dlq(name);
     expect(dlq.map((d) => [d.id, d.lastError])).to.deep.equal([[id, 'always']]);
   });
 
   it('a backoff override sends NACK ... DELAY (attempt, err) -> ms', async () => {
     const name = qname();
-    const id = await queue.enqueue(name, 'x', { retries: 2, backoff: { base: 60000 } }); // the job's own backoff would wait a minute
+    const id = await suite.queue.enqueue(name, 'x', { retries: 2, backoff: { base: 60000 } }); // the job's own backoff would wait a minute
     const calls: [number, string][] = [];
     let firstFailAt = 0;
     let secondStartAt = 0;
@@ -172,7 +145,7 @@ describe('client Worker (consumer SDK)', function () {
         },
       },
     );
-    const s = await queue.waitFor(id, 5000);
+    const s = await suite.queue.waitFor(id, 5000);
     expect(s!.state).to.equal('completed');
     expect(calls).to.deep.equal([[1, 'once']]);
     expect(secondStartAt - firstFailAt).to.be.within(200, 2000);
@@ -187,7 +160,7 @@ describe('client Worker (consumer SDK)', function () {
 
   it('NoRetryError fails the job for good (NACK ... NORETRY): dead with retries left', async () => {
     const name = qname();
-    const id = await queue.enqueue(name, 'x', { retries: 5 });
+    const id = await suite.queue.enqueue(name, 'x', { retries: 5 });
     const w = worker(name, async () => {
       throw new NoRetryError('bad input');
     });
@@ -195,7 +168,7 @@ describe('client Worker (consumer SDK)', function () {
     expect(job.id).to.equal(id);
     expect(err).to.be.instanceOf(NoRetryError);
     expect(state).to.equal('dead');
-    const s = await queue.status(id);
+    const s = await suite.queue.status(id);
     expect(s!.state).to.equal('dead');
     expect(s!.deliveries).to.equal(1);
     expect(s!.lastError).to.equal('bad input');
@@ -203,7 +176,7 @@ describe('client Worker (consumer SDK)', function () {
 
   it('heartbeats keep a job whose handler runs longer than its lease', async () => {
     const name = qname();
-    const id = await queue.enqueue(name, 'long');
+    const id = await suite.queue.enqueue(name, 'long');
     const touches: number[] = [];
     let runs = 0;
     const w = worker(
@@ -224,19 +197,19 @@ describe('client Worker (consumer SDK)', function () {
     worker(name, async (job) => {
       other.push(job.id);
     });
-    const s = await queue.waitFor(id, 8000);
+    const s = await suite.queue.waitFor(id, 8000);
     expect(s!.state).to.equal('completed');
     expect(s!.deliveries).to.equal(1);
     expect(s!.result).to.equal('survived');
     expect(runs).to.equal(1);
     expect(other).to.deep.equal([]);
     expect(touches[0]).to.be.within(Date.now() - 1000, Date.now() + 1000);
-    expect((await queue.stats(name)).expiredLeases).to.equal(0);
+    expect((await suite.queue.stats(name)).expiredLeases).to.equal(0);
   });
 
   it('a lost lease (no heartbeats) gives -STALE on ACK: stalled event, result dropped, no crash', async () => {
     const name = qname();
-    const id = await queue.enqueue(name, 'slow', { retries: 3 });
+    const id = await suite.queue.enqueue(name, 'slow', { retries: 3 });
     const release = gate();
     const w = worker(
       name,
@@ -250,13 +223,13 @@ describe('client Worker (consumer SDK)', function () {
     w.on('stalled', (job, during) => stalled.push([job.id, during, job.signal.aborted]));
     const completed: [number, boolean][] = [];
     w.on('completed', (job, _r, acked) => completed.push([job.delivery, acked]));
-    await until(async () => (await queue.stats(name)).expiredLeases >= 1, 5000, 'lease expired');
-    expect((await queue.status(id))!.state).to.equal('ready');
+    await until(async () => (await suite.queue.stats(name)).expiredLeases >= 1, 5000, 'lease expired');
+    expect((await suite.queue.status(id))!.state).to.equal('ready');
     release.open(); // the handler of delivery 1 finishes: ACK ... DELIVERY 1 gets -STALE
     await until(() => stalled.length === 1, 5000, 'stalled event');
     expect(stalled[0]).to.deep.equal([id, 'ack', true]);
     // the worker goes on working: it claims delivery 2 and completes it
-    const s = await queue.waitFor(id, 5000);
+    const s = await suite.queue.waitFor(id, 5000);
     expect(s!.state).to.equal('completed');
     expect(s!.result).to.equal('delivery 2');
     expect(completed).to.deep.equal([[2, true]]);
@@ -265,7 +238,7 @@ describe('client Worker (consumer SDK)', function () {
 
   it('a job completed elsewhere after the lease ran out: ACK :0, completed with acked=false', async () => {
     const name = qname();
-    const id = await queue.enqueue(name, 'slow', { retries: 3 });
+    const id = await suite.queue.enqueue(name, 'slow', { retries: 3 });
     const release = gate();
     const slow = worker(
       name,
@@ -277,20 +250,20 @@ describe('client Worker (consumer SDK)', function () {
     );
     const slowDone: boolean[] = [];
     slow.on('completed', (_job, _r, acked) => slowDone.push(acked));
-    await until(async () => (await queue.stats(name)).expiredLeases >= 1, 5000, 'lease expired');
+    await until(async () => (await suite.queue.stats(name)).expiredLeases >= 1, 5000, 'lease expired');
     const fast = worker(name, async () => 'fast');
-    expect((await queue.waitFor(id, 5000))!.result).to.equal('fast');
+    expect((await suite.queue.waitFor(id, 5000))!.result).to.equal('fast');
     await fast.close();
     release.open();
     await until(() => slowDone.length === 1, 5000, 'slow ACK');
     expect(slowDone).to.deep.equal([false]);
-    expect((await queue.status(id))!.result).to.equal('fast');
+    expect((await suite.queue.status(id))!.result).to.equal('fast');
   });
 
   it('a lost lease found by a heartbeat: stalled during touch, signal aborted, no ACK', async () => {
     const name = qname();
     // TTL ends the job (and its lease) while the handler runs; the next TOUCH gets -STALE
-    const id = await queue.enqueue(name, 'x', { ttl: 300 });
+    const id = await suite.queue.enqueue(name, 'x', { ttl: 300 });
     const release = gate();
     let signalled = false;
     const w = worker(
@@ -313,7 +286,7 @@ describe('client Worker (consumer SDK)', function () {
     release.open();
     await until(() => w.activeCount === 0, 3000, 'handler finished');
     expect(completed).to.deep.equal([]);
-    const s = await queue.status(id);
+    const s = await suite.queue.status(id);
     expect(s!.state).to.equal('dead');
     expect(s!.lastError).to.match(/expired/);
     expect(s!.result).to.equal(null);
@@ -321,13 +294,13 @@ describe('client Worker (consumer SDK)', function () {
 
   it('payload and result codecs: msgpack on both sides', async () => {
     const name = qname();
-    const mq = new Queue<{ n: number }, { twice: number }>(url, { codec: 'msgpack' });
+    const mq = new Queue<{ n: number }, { twice: number }>(suite.url, { codec: 'msgpack' });
     try {
       const id = await mq.enqueue(name, { n: 21 });
       worker<{ n: number }, { twice: number }>(name, async (job) => ({ twice: job.data.n * 2 }), { codec: 'msgpack' });
       const s = await mq.waitFor(id, 5000);
       expect(s!.result).to.deep.equal({ twice: 42 });
-      const raw = (await queue.redis.callBuffer('STATUS', id)) as Buffer[];
+      const raw = (await suite.queue.redis.callBuffer('STATUS', id)) as Buffer[];
       const i = raw.findIndex((b) => b && b.toString() === 'result');
       expect(new Packr({ useRecords: false }).unpack(raw[i + 1])).to.deep.equal({ twice: 42 });
     } finally {
@@ -337,18 +310,18 @@ describe('client Worker (consumer SDK)', function () {
 
   it('a payload the codec cannot decode fails the job for good', async () => {
     const name = qname();
-    const id = await queue.enqueue(name, Buffer.from([0x92, 0x01])); // an array of 2 with one element: truncated MessagePack
+    const id = await suite.queue.enqueue(name, Buffer.from([0x92, 0x01])); // an array of 2 with one element: truncated MessagePack
     const w = worker(name, async (job) => job.data, { codec: 'msgpack' });
     const [, err, state] = await nextEvent<[Job, Error, NackState]>(w, 'failed');
     expect(err.name).to.equal('DecodeError');
     expect(state).to.equal('dead');
-    expect((await queue.status(id))!.lastError).to.match(/MessagePack/);
+    expect((await suite.queue.status(id))!.lastError).to.match(/MessagePack/);
   });
 
   it('binary payloads reach the handler intact (raw codec)', async () => {
     const name = qname();
     const bytes = Buffer.from([0, 255, 13, 10, 36, 42]);
-    const id = await queue.enqueue(name, bytes);
+    const id = await suite.queue.enqueue(name, bytes);
     const seen: Buffer[] = [];
     worker<Buffer>(
       name,
@@ -357,14 +330,14 @@ describe('client Worker (consumer SDK)', function () {
       },
       { codec: 'raw' },
     );
-    await queue.waitFor(id, 5000);
+    await suite.queue.waitFor(id, 5000);
     expect(seen).to.deep.equal([bytes]);
   });
 
   describe('close()', () => {
     it('stops claiming and waits for running handlers', async () => {
       const name = qname();
-      const id = await queue.enqueue(name, 'x');
+      const id = await suite.queue.enqueue(name, 'x');
       let finished = false;
       const w = worker(name, async () => {
         await new Promise((r) => setTimeout(r, 300));
@@ -376,16 +349,16 @@ describe('client Worker (consumer SDK)', function () {
       await w.close(5000);
       await closed;
       expect(finished).to.equal(true);
-      expect((await queue.status(id))!.state).to.equal('completed');
-      const later = await queue.enqueue(name, 'after close');
+      expect((await suite.queue.status(id))!.state).to.equal('completed');
+      const later = await suite.queue.enqueue(name, 'after close');
       // a closed worker claims nothing: it has no connection left to claim on
-      await until(async () => !/ name=resq-worker/.test(String(await queue.redis.call('CLIENT', 'LIST'))), 3000, 'the worker connections closed');
-      expect((await queue.status(later))!.state).to.equal('ready');
+      await until(async () => !/ name=resq-worker/.test(String(await suite.queue.redis.call('CLIENT', 'LIST'))), 3000, 'the worker connections closed');
+      expect((await suite.queue.status(later))!.state).to.equal('ready');
     });
 
     it('with requeueOnClose (the default), a graceful close still lets running handlers finish: the job completes in its first delivery', async () => {
       const name = qname();
-      const id = await queue.enqueue(name, 'x');
+      const id = await suite.queue.enqueue(name, 'x');
       const w = worker(name, async () => {
         await new Promise((r) => setTimeout(r, 300));
         return 'done';
@@ -393,15 +366,15 @@ describe('client Worker (consumer SDK)', function () {
       expect(w.requeueOnClose).to.equal(true);
       await until(() => w.activeCount === 1, 3000, 'job active');
       await w.close(5000);
-      const s = await queue.status(id);
+      const s = await suite.queue.status(id);
       expect(s!.state).to.equal('completed');
       expect(s!.deliveries).to.equal(1);
-      expect((await queue.stats(name)).failed).to.equal(0);
+      expect((await suite.queue.stats(name)).failed).to.equal(0);
     });
 
     it('after the timeout gives running jobs back (NACK DELAY 0) and aborts their signal', async () => {
       const name = qname();
-      const id = await queue.enqueue(name, 'stuck', { retries: 3, backoff: { base: 60000 } });
+      const id = await suite.queue.enqueue(name, 'stuck', { retries: 3, backoff: { base: 60000 } });
       let aborted = false;
       const w = worker(name, async (job) => {
         job.signal.addEventListener('abort', () => {
@@ -418,12 +391,12 @@ describe('client Worker (consumer SDK)', function () {
       expect(Date.now() - t0).to.be.below(2000);
       expect(aborted).to.equal(true);
       expect(failed).to.deep.equal(['ready']);
-      const s = await queue.status(id);
+      const s = await suite.queue.status(id);
       expect(s!.state).to.equal('ready'); // at once, not after the job's one-minute backoff
       expect(s!.lastError).to.match(/worker closed/);
       // another worker finishes it
       worker(name, async () => 'finished elsewhere');
-      expect((await queue.waitFor(id, 5000))!.result).to.equal('finished elsewhere');
+      expect((await suite.queue.waitFor(id, 5000))!.result).to.equal('finished elsewhere');
     });
 
     it('runs the jobs a claim in flight brings back while closing', async () => {
@@ -439,9 +412,9 @@ describe('client Worker (consumer SDK)', function () {
       await claimsParked(1);
       const closing = w.close(15000);
       // close() waits for the parked CLAIM, which the broker hands this job to: the worker must run it, not strand it active
-      const id = await queue.enqueue(name, 'during close');
+      const id = await suite.queue.enqueue(name, 'during close');
       await closing;
-      expect((await queue.status(id))!.state).to.equal('completed');
+      expect((await suite.queue.status(id))!.state).to.equal('completed');
       expect(done).to.deep.equal([id]);
     });
   });
@@ -460,22 +433,22 @@ describe('client Worker (consumer SDK)', function () {
         { concurrency: 2, block: 1000, requeueOnClose: false },
       );
       w.on('completed', (job, _r, acked) => completed.push([job.id, acked]));
-      const inFlight = await queue.enqueue(name, 'in flight');
+      const inFlight = await suite.queue.enqueue(name, 'in flight');
       await until(() => w.activeCount === 1, 3000, 'in-flight job active');
       await claimsParked(1); // the next CLAIM blocks on the broker
-      const list = String(await queue.redis.call('CLIENT', 'LIST'));
+      const list = String(await suite.queue.redis.call('CLIENT', 'LIST'));
       const ids = [...list.matchAll(/^id=(\d+) .*name=resq-worker(-claim)? /gm)].map((m) => m[1]);
       expect(ids).to.have.length(2);
-      for (const id of ids) await queue.redis.call('CLIENT', 'KILL', 'ID', id);
+      for (const id of ids) await suite.queue.redis.call('CLIENT', 'KILL', 'ID', id);
       release.open();
-      const after = await queue.enqueue(name, 'after');
+      const after = await suite.queue.enqueue(name, 'after');
       await until(() => completed.length === 2, 10000, 'two completions');
       expect(completed.map(([id]) => id).sort()).to.deep.equal([inFlight, after].sort());
       expect(completed.every(([, acked]) => acked)).to.equal(true);
-      const s = await queue.status(inFlight);
+      const s = await suite.queue.status(inFlight);
       expect(s!.deliveries).to.equal(1);
       expect(s!.result).to.equal('in flight');
-      expect((await queue.stats(name)).acked).to.equal(2);
+      expect((await suite.queue.stats(name)).acked).to.equal(2);
     });
 
     it('with requeueOnClose (the default), a killed claim connection gives its in-flight job back: it runs again, the first ACK is stale', async () => {
@@ -493,19 +466,19 @@ describe('client Worker (consumer SDK)', function () {
       );
       w.on('stalled', (job, during) => stalled.push([job.delivery, during]));
       w.on('completed', (job, _r, acked) => completed.push([job.delivery, acked]));
-      const inFlight = await queue.enqueue(name, 'in flight');
+      const inFlight = await suite.queue.enqueue(name, 'in flight');
       await until(() => w.activeCount === 1, 3000, 'in-flight job active');
       await claimsParked(1);
-      const list = String(await queue.redis.call('CLIENT', 'LIST'));
+      const list = String(await suite.queue.redis.call('CLIENT', 'LIST'));
       const [claimId] = [...list.matchAll(/^id=(\d+) .*name=resq-worker-claim /gm)].map((m) => m[1]);
-      await queue.redis.call('CLIENT', 'KILL', 'ID', claimId);
-      await until(async () => (await queue.status(inFlight))!.deliveries === 2, 3000, 'the job handed out again');
+      await suite.queue.redis.call('CLIENT', 'KILL', 'ID', claimId);
+      await until(async () => (await suite.queue.status(inFlight))!.deliveries === 2, 3000, 'the job handed out again');
       release.open();
-      await until(async () => (await queue.status(inFlight))!.state === 'completed', 5000, 'job completed');
+      await until(async () => (await suite.queue.status(inFlight))!.state === 'completed', 5000, 'job completed');
       await until(() => stalled.length === 1, 3000, 'the first delivery reported stalled');
       expect(stalled).to.deep.equal([[1, 'ack']]);
       expect(completed).to.deep.equal([[2, true]]);
-      expect(await queue.stats(name)).to.include({ acked: 1, failed: 1 });
+      expect(await suite.queue.stats(name)).to.include({ acked: 1, failed: 1 });
     });
 
     it('keeps working across a broker restart, completing an in-flight job once', async () => {
@@ -521,26 +494,26 @@ describe('client Worker (consumer SDK)', function () {
         { concurrency: 2, lease: 20000 },
       );
       w.on('completed', (job, _r, acked) => completed.push([job.id, acked]));
-      const before = await queue.enqueue(name, 'before');
+      const before = await suite.queue.enqueue(name, 'before');
       await until(() => completed.length === 1, 5000, 'first job');
-      const inFlight = await queue.enqueue(name, 'in flight');
+      const inFlight = await suite.queue.enqueue(name, 'in flight');
       await until(() => w.activeCount === 1, 3000, 'in-flight job active');
 
-      expect(await broker.stop()).to.equal(0);
-      await broker.restart();
+      expect(await suite.broker.stop()).to.equal(0);
+      await suite.broker.restart();
       release.open();
-      const after = await queue.enqueue(name, 'after');
+      const after = await suite.queue.enqueue(name, 'after');
       await until(() => completed.length === 3, 10000, 'three completions');
       expect(completed.map(([id]) => id).sort()).to.deep.equal([before, inFlight, after].sort());
       expect(completed.every(([, acked]) => acked)).to.equal(true);
-      const s = await queue.status(inFlight);
+      const s = await suite.queue.status(inFlight);
       expect(s!.state).to.equal('completed');
       expect(s!.deliveries).to.equal(1); // its lease survived the restart: no redelivery
-      const more = await queue.enqueueMany(
+      const more = await suite.queue.enqueueMany(
         name,
         [1, 2, 3].map((i) => ({ payload: i })),
       );
-      for (const id of more) expect((await queue.waitFor(id, 5000))!.state).to.equal('completed');
+      for (const id of more) expect((await suite.queue.waitFor(id, 5000))!.state).to.equal('completed');
     });
 
     it('keeps claiming after the broker was down for a while (SIGKILL)', async () => {
@@ -554,10 +527,10 @@ describe('client Worker (consumer SDK)', function () {
         { retryDelay: 50 },
       );
       await claimsParked(1);
-      await broker.kill();
+      await suite.broker.kill();
       await until(() => errors.length > 0, 5000, 'the worker saw its CLAIM fail while the broker is down');
-      await broker.restart();
-      const id = await queue.enqueue(name, 'x');
+      await suite.broker.restart();
+      const id = await suite.queue.enqueue(name, 'x');
       await until(() => done.includes(id), 10000, 'job after restart');
       expect(w.isRunning).to.equal(true);
     });
