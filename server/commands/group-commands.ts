@@ -16,7 +16,8 @@ const groupConfig: Handler = (ctx, c, args) => {
 };
 
 const groupReset: Handler = (ctx, c, args) => {
-  const { override } = ctx.engine.groupLimits(args[2], args[3]);
+  checkGroupKey(args[3]);
+  const { override } = ctx.engine.groupLimits(checkQueueName(args[2]), args[3]);
   if (override) ctx.engine.configureGroup(args[2], args[3], NO_LIMITS);
   c.writer.int(override ? 1 : 0);
 };
