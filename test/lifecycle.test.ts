@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import { expect } from 'chai';
 import * as net from 'net';
 import { spawnSync } from 'child_process';
@@ -81,10 +82,13 @@ describe('lifecycle: shutdown and restart', () => {
   });
 
   it('a port in use is a clear start-up error with a non-zero exit', () => {
-    const res = spawnSync(process.execPath, [BIN, '--port', String(broker.port), '--dir', broker.dir + '-other', '--http-port', '0'], {
-      encoding: 'utf8',
-      timeout: 10_000,
-    });
+    const otherDir = broker.dir + '-other';
+    let res: ReturnType<typeof spawnSync>;
+    try {
+      res = spawnSync(process.execPath, [BIN, '--port', String(broker.port), '--dir', otherDir, '--http-port', '0'], { encoding: 'utf8', timeout: 10_000 });
+    } finally {
+      fs.rmSync(otherDir, { recursive: true, force: true }); // the refused broker made the directory
+    }
     expect(res.status).to.equal(1);
     expect(res.stderr).to.match(/port \d+ is already in use/);
   });
