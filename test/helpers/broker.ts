@@ -91,7 +91,13 @@ export async function startBroker(settings: Record<string, string> = {}, opts: S
       });
     });
 
-  await launch();
+  try {
+    await launch();
+  } catch (e) {
+    // a broker that never got ready (a test of a refused start-up) leaves no temp dir behind
+    if (ownDir) fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   const handle: BrokerProcess = {
     get port() {
       return port;
