@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { execFileSync } from 'child_process';
 import Redis from 'ioredis';
 import { BrokerProcess, startBroker } from './helpers/broker';
-import { Clients, cmd, expectError, fields } from './helpers/util';
+import { Clients, brokerForSuite, cmd, expectError, fields } from './helpers/util';
 
 /** enqueues n jobs into queue and claims them; their ids in claim order */
 async function claimed(r: Redis, queue: string, n: number): Promise<string[]> {
@@ -21,17 +21,11 @@ const batch = async (r: Redis, ...args: Array<string | number>): Promise<Array<n
 
 describe('ACK IDS: the batch form (ioredis)', function () {
   this.timeout(20000);
-  let broker: BrokerProcess;
-  const clients = new Clients(() => broker.port);
+  const { clients } = brokerForSuite(() => startBroker());
   let r: Redis;
 
-  before(async () => {
-    broker = await startBroker();
+  before(() => {
     r = clients.make();
-  });
-  after(async () => {
-    clients.closeAll();
-    await broker.cleanup();
   });
 
   it('acknowledges several jobs in one command, one :1 per id; the jobs are completed and counted', async () => {
@@ -114,18 +108,12 @@ describe('ACK IDS: the batch form (ioredis)', function () {
 
 describe('ACK IDS: ACL checks every id against its queue', function () {
   this.timeout(20000);
-  let broker: BrokerProcess;
-  const clients = new Clients(() => broker.port);
+  const { clients } = brokerForSuite(() => startBroker());
   let admin: Redis;
 
   before(async () => {
-    broker = await startBroker();
     admin = clients.make();
     await cmd(admin, 'ACL', 'SETUSER', 'worker', 'on', '>w-pass', '+@consume', '~sms:*');
-  });
-  after(async () => {
-    clients.closeAll();
-    await broker.cleanup();
   });
 
   it('one id of a queue the user may not access refuses the whole batch with NOPERM; unknown ids pass the gate', async () => {
