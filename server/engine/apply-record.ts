@@ -3,7 +3,7 @@ import { JobStore } from './job-store';
 import { LogRecord, PurgeWhat } from './records';
 import { QueueState } from './queue-state';
 import { NO_LIMITS, noLimits, rateFromFields } from './flow-limits';
-import { refreshGroup } from './group-book';
+import { limitsOf, refreshGroup } from './group-book';
 
 export class ReplayError extends Error {}
 
@@ -40,6 +40,7 @@ export function applyRecord(store: JobStore, rec: LogRecord): void {
       q.rate = null;
       q.groupDefaults = NO_LIMITS;
       q.groupOverrides.clear();
+      for (const g of q.groups.values()) g.limits = limitsOf(q, g.key);
       purge(store, rec.queue, 'all');
       store.dropQueueIfUnused(q);
       return;
@@ -61,7 +62,10 @@ export function applyRecord(store: JobStore, rec: LogRecord): void {
       if (noLimits(override)) q.groupOverrides.delete(rec.group);
       else q.groupOverrides.set(rec.group, override);
       const g = q.groups.get(rec.group);
-      if (g) refreshGroup(q, g);
+      if (g) {
+        g.limits = limitsOf(q, g.key);
+        refreshGroup(q, g);
+      }
       limitsChanged(store, q, false);
       return;
     }
@@ -148,7 +152,12 @@ export function applyRecord(store: JobStore, rec: LogRecord): void {
  * tried (blocked claims and producers re-check themselves).
  */
 function limitsChanged(store: JobStore, q: QueueState, everyGroup = true): void {
-  if (everyGroup) for (const g of q.groups.values()) refreshGroup(q, g);
+  if (everyGroup) {
+    for (const g of q.groups.values()) {
+      g.limits = limitsOf(q, g.key);
+      refreshGroup(q, g);
+    }
+  }
   if (q.readyCount > 0) store.readied(q);
   store.roomFreed(q);
   store.dropQueueIfUnused(q);

@@ -217,7 +217,7 @@ export class Engine {
   private groupIsFull(queue: Bytes, group: Bytes): boolean {
     const q = this.store.queues.get(queue);
     if (!q) return false;
-    const max = limitsOf(q, group).maxlen;
+    const max = (q.groups.get(group)?.limits ?? limitsOf(q, group)).maxlen;
     return max !== null && (q.groups.get(group)?.backlog ?? 0) >= max;
   }
 
@@ -297,26 +297,28 @@ export class Engine {
     if (at >= this.emptyBucketsUntil) return;
     for (let p = 0; p < 3; p++) {
       for (let g = q.rings[p].first; g !== undefined && g.bucket === null && g.key !== UNGROUPED; g = q.rings[p].first) {
-        const rate = limitsOf(q, g.key).rate;
+        const rate = g.limits.rate;
         if (rate === null) break;
         g.bucket = this.newBucket(rate, at);
         if (g.bucket.available(at) >= 1) break;
-        g.tokenBlocked = true;
-        refreshGroup(q, g);
-        this.wakeAt(q, g, g.bucket.nextTokenAt(at));
+        this.blockUntilToken(q, g, at);
       }
     }
   }
 
   private takeGroupToken(q: QueueState, g: GroupState, at: number): void {
-    const rate = limitsOf(q, g.key).rate;
+    const rate = g.limits.rate;
     if (rate === null) return;
     g.bucket ??= this.newBucket(rate, at);
     g.bucket.take(at);
-    if (g.bucket.available(at) >= 1) return;
+    if (g.bucket.available(at) < 1) this.blockUntilToken(q, g, at);
+  }
+
+  /** a group without a whole token leaves every rotation until the engine's wake-up at its next token */
+  private blockUntilToken(q: QueueState, g: GroupState, at: number): void {
     g.tokenBlocked = true;
     refreshGroup(q, g);
-    this.wakeAt(q, g, g.bucket.nextTokenAt(at));
+    this.wakeAt(q, g, g.bucket!.nextTokenAt(at));
   }
 
   /** asks tick() to look at a queue's or a group's bucket at `at` (one pending wake-up each; an earlier one replaces it) */
@@ -446,7 +448,7 @@ export class Engine {
   /** how many jobs a group may still be handed now: free concurrency slots and whole tokens (retries need no slot) */
   private groupAllowance(q: QueueState, g: GroupState, at: number): { fresh: number; total: number } {
     if (g.key === UNGROUPED) return { fresh: Infinity, total: Infinity };
-    const l = limitsOf(q, g.key);
+    const l = g.limits;
     const fresh = l.concurrency === null ? Infinity : Math.max(0, l.concurrency - g.inProgress);
     const total = l.rate === null ? Infinity : Math.floor((g.bucket ?? this.newBucket(l.rate, at)).available(at));
     return { fresh, total };
@@ -525,7 +527,7 @@ export class Engine {
     else q.bucket?.resize(q.rate.rate, q.rate.per, at);
     for (const g of q.groups.values()) {
       if (g.bucket === null) continue;
-      const rate = limitsOf(q, g.key).rate;
+      const rate = g.limits.rate;
       if (rate === null) {
         g.bucket = null;
         g.tokenBlocked = false;
@@ -670,12 +672,10 @@ export class Engine {
     if (noLimits(q.groupDefaults) && q.groupOverrides.size === 0) return;
     for (const l of [q.groupDefaults, ...q.groupOverrides.values()]) if (l.rate) this.emptyBucketsUntil = Math.max(this.emptyBucketsUntil, now + l.rate.per);
     for (const g of q.groups.values()) {
-      const rate = limitsOf(q, g.key).rate;
+      const rate = g.limits.rate;
       if (rate === null) continue;
       g.bucket = new TokenBucket(rate.rate, rate.per, now, false);
-      g.tokenBlocked = true;
-      refreshGroup(q, g);
-      this.wakeAt(q, g, g.bucket.nextTokenAt(now));
+      this.blockUntilToken(q, g, now);
     }
   }
 

@@ -17,7 +17,7 @@ export function limitsOf(q: QueueState, key: string): GroupLimits {
 
 export function groupOf(q: QueueState, key: string): GroupState {
   let g = q.groups.get(key);
-  if (!g) q.groups.set(key, (g = new GroupState(key)));
+  if (!g) q.groups.set(key, (g = new GroupState(key, limitsOf(q, key))));
   return g;
 }
 
@@ -53,7 +53,7 @@ export function leaveGroup(q: QueueState, job: Job): boolean {
  */
 export function refreshGroup(q: QueueState, g: GroupState): boolean {
   let joined = false;
-  const cap = g.key === UNGROUPED ? null : limitsOf(q, g.key).concurrency;
+  const cap = g.limits.concurrency;
   for (let p = 0; p < 3; p++) {
     const head = g.ready[p].head;
     const want = head !== null && !g.tokenBlocked && (head.deliveries > 0 || cap === null || g.inProgress < cap);

@@ -1,3 +1,4 @@
+import type { GroupLimits } from './flow-limits';
 import type { Bytes, Job } from './job';
 import type { TokenBucket } from './token-bucket';
 import type { WaitNode } from './wait-list';
@@ -65,7 +66,11 @@ export class GroupState {
   /** the wake-up the engine has pending for this group (engine ms), 0 = none */
   wakeAt = 0;
 
-  constructor(readonly key: Bytes) {}
+  constructor(
+    readonly key: Bytes,
+    /** the limits that apply to it now (limitsOf), kept here so a claim does not look them up: set again when the queue's limits change */
+    public limits: GroupLimits,
+  ) {}
 
   get readyCount(): number {
     return this.ready[0].size + this.ready[1].size + this.ready[2].size;
