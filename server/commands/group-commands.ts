@@ -1,7 +1,6 @@
 import { checkGroupKey, checkQueueName } from '../rules/names';
 import { groupOverrideFromWords } from '../rules/flow-settings';
 import { GROUP_LIST_DEFAULT_COUNT, GROUP_LIST_MAX_COUNT, groupListEntry, groupStatsFields } from '../rules/group-fields';
-import { NO_LIMITS } from '../engine/flow-limits';
 import { OptionReader } from '../rules/args';
 import { Handler, HandlerGroup } from './handler';
 import { writeFieldMap } from './reply-shapes';
@@ -16,15 +15,11 @@ const groupConfig: Handler = (ctx, c, args) => {
 };
 
 const groupReset: Handler = (ctx, c, args) => {
-  checkGroupKey(args[3]);
-  const { override } = ctx.engine.groupLimits(checkQueueName(args[2]), args[3]);
-  if (override) ctx.engine.configureGroup(args[2], args[3], NO_LIMITS);
-  c.writer.int(override ? 1 : 0);
+  c.writer.int(ctx.engine.resetGroup(checkQueueName(args[2]), checkGroupKey(args[3])));
 };
 
 const groupStats: Handler = (ctx, c, args) => {
-  const { limits, override } = ctx.engine.groupLimits(args[2], args[3]);
-  writeFieldMap(c.writer, groupStatsFields(ctx.engine.queue(args[2])?.groups.get(args[3]), limits, override !== null));
+  writeFieldMap(c.writer, groupStatsFields(ctx.engine, args[2], args[3]));
 };
 
 const groupList: Handler = (ctx, c, args) => {

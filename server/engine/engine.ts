@@ -519,6 +519,13 @@ export class Engine {
     this.settle();
   }
 
+  /** GROUP RESET: the group's own limits go (the queue's defaults apply again); 0 if it had none */
+  resetGroup(queue: Bytes, group: Bytes): 0 | 1 {
+    if (!this.store.queues.get(queue)?.groupOverrides.has(group)) return 0;
+    this.configureGroup(queue, group, NO_LIMITS);
+    return 1;
+  }
+
   /** after a limit changed: buckets take the new size (tokens earned are kept up to it), dropped where no rate applies */
   private limitsApplied(q: QueueState | undefined): void {
     if (!q) return;

@@ -1,4 +1,3 @@
-import { NO_LIMITS } from '../engine/flow-limits';
 import { Bytes } from '../engine/job';
 import { parseInteger } from '../rules/args';
 import { fieldNames, GROUP_CONFIG_FIELDS, groupOverrideFromFields } from '../rules/flow-settings';
@@ -17,9 +16,8 @@ import { badRequest } from './http-error';
 
 /** GROUP STATS as a JSON object, headed by the queue and the group */
 function statsBody(ctx: ApiContext, queue: Bytes, key: Bytes, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const { limits, override } = ctx.engine.groupLimits(queue, key);
   const body: Record<string, unknown> = { queue: bytesToText(queue), group: bytesToText(key), ...extra };
-  for (const [k, v] of groupStatsFields(ctx.engine.queue(queue)?.groups.get(key), limits, override !== null)) body[k] = v;
+  for (const [k, v] of groupStatsFields(ctx.engine, queue, key)) body[k] = v;
   return body;
 }
 
@@ -53,8 +51,7 @@ function configure(ctx: ApiContext, req: ApiRequest): ApiReply {
 /** POST /v1/queues/{queue}/groups/{key}/reset: GROUP RESET; `reset` false when the group had no limits of its own */
 function reset(ctx: ApiContext, req: ApiRequest): ApiReply {
   const [queue, key] = req.params;
-  const had = ctx.engine.groupLimits(queue, key).override !== null;
-  if (had) ctx.engine.configureGroup(queue, key, NO_LIMITS);
+  const had = ctx.engine.resetGroup(queue, key) === 1;
   return { status: 200, body: statsBody(ctx, queue, key, { reset: had }) };
 }
 

@@ -13,21 +13,9 @@ export const DEFAULT_RATE_WINDOW = 1000;
  * check, errors that name the RESP option. 0 means "no limit".
  */
 
-function checkLimit(option: string, n: number, max = MAX_LIMIT): number {
-  if (!Number.isSafeInteger(n)) throw argError(`value is not an integer or out of range (${option})`);
-  if (n < 0 || n > max) throw argError(`${option} must be between 0 and ${max}`);
-  return n;
-}
-
-/** RATE n [PER ms]: null for RATE 0 (no limit) */
-export function checkRate(option: string, rate: number, per: number = DEFAULT_RATE_WINDOW): RateLimit | null {
-  checkLimit(option, rate);
-  if (!Number.isSafeInteger(per) || per < 1 || per > MAX_DURATION_MS) throw argError(`PER must be between 1 and ${MAX_DURATION_MS} ms`);
-  return rate === 0 ? null : { rate, per };
-}
-
 const orNone = (n: number): number | null => (n === 0 ? null : n);
 
+/** RATE n [PER ms] (ranges checked by the reader): null for RATE 0 (no limit) */
 function readRate(r: OptionReader, option: string): RateLimit | null {
   const rate = r.int(option, 0, MAX_LIMIT);
   let per = DEFAULT_RATE_WINDOW;
@@ -35,7 +23,7 @@ function readRate(r: OptionReader, option: string): RateLimit | null {
     r.keyword();
     per = r.int('PER', 1, MAX_DURATION_MS);
   }
-  return checkRate(option, rate, per);
+  return rate === 0 ? null : { rate, per };
 }
 
 export const QCONFIG_SYNTAX = 'QCONFIG queue [MAXLEN n] [CONCURRENCY n] [RATE n [PER ms]] [GROUP-CONCURRENCY n] [GROUP-RATE n [PER ms]] [GROUP-MAXLEN n]';

@@ -1,8 +1,11 @@
-import type { GroupLimits } from '../engine/flow-limits';
+import type { Engine } from '../engine/engine';
+import type { Bytes } from '../engine/job';
 import type { GroupState } from '../engine/group-state';
 
 /** GROUP STATS: a group's counts and the limits that apply to it (0 = none); RESP and HTTP both render this list */
-export function groupStatsFields(g: GroupState | undefined, limits: GroupLimits, overridden: boolean): Array<[string, number]> {
+export function groupStatsFields(engine: Engine, queue: Bytes, key: Bytes): Array<[string, number]> {
+  const { limits, override } = engine.groupLimits(queue, key);
+  const g = engine.queue(queue)?.groups.get(key);
   const ready = g?.readyCount ?? 0;
   const active = g?.active ?? 0;
   const waiting = g?.backlog ?? 0;
@@ -16,7 +19,7 @@ export function groupStatsFields(g: GroupState | undefined, limits: GroupLimits,
     ['rate', limits.rate?.rate ?? 0],
     ['rate-per', limits.rate?.per ?? 0],
     ['maxlen', limits.maxlen ?? 0],
-    ['own-limits', overridden ? 1 : 0],
+    ['own-limits', override !== null ? 1 : 0],
   ];
 }
 
