@@ -19,6 +19,7 @@
  * Flags: --only parts  --jobs N  --systems a,b  --duration s  --rates 2000,5000
  *        --concurrency 50  --rb-requests N  --scale-jobs N  --engine-jobs N
  *        --out-dir bench/results  --no-write
+ *        --resq-set "name value[,name value]"  (settings for every resq started, e.g. "lease-durability fsync")
  */
 import { ChildProcess, execFileSync, fork, spawn } from 'child_process';
 import * as fs from 'fs';
@@ -52,6 +53,12 @@ const OPT = {
   engineJobs: Number(arg('engine-jobs', '1000000')),
   outDir: arg('out-dir', 'bench/results'),
   write: !process.argv.includes('--no-write'),
+  resqSettings: Object.fromEntries(
+    arg('resq-set', '')
+      .split(',')
+      .filter((p) => p.trim() !== '')
+      .map((p) => p.trim().split(/\s+/, 2)),
+  ) as Record<string, string>,
 };
 for (const s of OPT.systems) if (!SYSTEMS.includes(s)) throw new Error(`--systems: unknown ${s} (${SYSTEMS.join(', ')})`);
 const ROOT = path.resolve(__dirname, '../..');
@@ -89,7 +96,7 @@ export async function startResq(settings: Record<string, string> = {}, dir?: str
   dir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'resq-cmp-'));
   const nodeArgs = (process.env.RESQ_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const args = [...nodeArgs, BIN, '--port', String(port ?? 0), '--dir', dir, '--log-level', 'warn'];
-  for (const [k, v] of Object.entries(settings)) args.push(`--${k}`, v);
+  for (const [k, v] of Object.entries({ ...OPT.resqSettings, ...settings })) args.push(`--${k}`, v);
   // the loop-delay histogram at 1 ms resolution (default 10 ms hides every stall below that)
   const env = { ...process.env, RESQ_EVENTLOOP_RESOLUTION_MS: process.env.RESQ_EVENTLOOP_RESOLUTION_MS ?? '1' };
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });

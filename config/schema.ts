@@ -124,6 +124,13 @@ export const SETTINGS: readonly SettingSpec[] = [
     true,
     'always: reply after fsync (group commit); everysec: fsync once a second; no: leave it to the OS.',
   ),
+  oneOf(
+    'lease-durability',
+    'written',
+    ['written', 'fsync'],
+    true,
+    'Under appendfsync always, when CLAIM, ACK, NACK and TOUCH replies go out. written: once their records are written to the OS (they survive a broker crash; after a machine crash the job is delivered again); fsync: after the fsync, like every other reply.',
+  ),
   int('segment-size', 64 * MiB, 64 * 1024, 4096 * MiB, true, 'Start a new log segment past this size.'),
   int('snapshot-log-size', 256 * MiB, 0, 1024 * 1024 * MiB, true, 'Take a snapshot automatically once the log since the last one exceeds this (0 = never).'),
   int('snapshot-slice', 2000, 100, 1_000_000, true, 'Jobs written per event-loop turn while a snapshot streams.'),

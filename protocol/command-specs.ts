@@ -16,6 +16,15 @@ export type CommandFlag =
 
 export type CommandGroup = 'job' | 'queue' | 'cron' | 'connection' | 'server';
 
+/**
+ * The lease operations: what they change (who holds a job, until when, and
+ * its completion) is redelivery if lost, never a lost job. Under
+ * `lease-durability written` their replies go out once their log records are
+ * written to the OS, without waiting for the fsync; every other reply waits
+ * for it (see docs/protocol.md "Durability of replies").
+ */
+export const LEASE_OPERATIONS: ReadonlySet<string> = new Set(['claim', 'ack', 'nack', 'touch']);
+
 export interface CommandSpec<N extends string = string> {
   /** lower-case name; "parent|sub" for a subcommand */
   name: N;

@@ -94,7 +94,8 @@ export class Broker implements CommandContext, ServerControl {
       counters: this.stats,
       authRequired: () => this.gate.authRequired,
     });
-    this.persistence.onDurable((lsn) => this.releaseReplies(lsn));
+    this.persistence.onDurable((lsn) => this.releaseReplies(lsn, this.persistence.writtenLsn));
+    this.persistence.onWritten((lsn) => this.clients.releaseReplies(this.persistence.durableLsn, lsn));
     settings.onChange((name) => {
       if (name === 'requirepass') this.acl.requirepassChanged();
       this.engine.reconfigure(engineConfig(settings), retentionPolicy(settings));
@@ -197,8 +198,8 @@ export class Broker implements CommandContext, ServerControl {
     });
   }
 
-  private releaseReplies(lsn: number): void {
-    this.clients.releaseReplies(lsn);
+  private releaseReplies(lsn: number, writtenLsn: number): void {
+    this.clients.releaseReplies(lsn, writtenLsn);
     this.http?.releaseDurable(lsn); // HTTP responses wait for the log too
   }
 
@@ -239,7 +240,7 @@ export class Broker implements CommandContext, ServerControl {
         this.log('error', `shutdown: ${(e as Error).message}`);
         code = 1;
       }
-      this.releaseReplies(Infinity);
+      this.releaseReplies(Infinity, Infinity);
       await this.clients.closeAll(2000);
       clearTimeout(force);
       this.log('info', 'bye');

@@ -68,6 +68,7 @@ export async function main(argv: string[]): Promise<void> {
     const { persistence, report } = await openPersistence(broker.engine.store, {
       dir,
       appendfsync: () => settings.str('appendfsync') as 'always' | 'everysec' | 'no',
+      writeAhead: () => settings.str('lease-durability') === 'written',
       segmentSize: () => settings.int('segment-size'),
       snapshotLogSize: () => settings.int('snapshot-log-size'),
       snapshotSlice: () => settings.int('snapshot-slice'),

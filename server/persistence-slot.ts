@@ -11,11 +11,13 @@ export class PersistenceSlot implements Persistence {
   private current: Persistence = new MemoryPersistence();
   private observer: FsyncObserver | null = null;
   private readonly durableListeners: Array<(lsn: number) => void> = [];
+  private readonly writtenListeners: Array<(lsn: number) => void> = [];
 
   attach(p: Persistence): void {
     this.current = p;
     if (this.observer) p.setFsyncObserver(this.observer);
     for (const l of this.durableListeners) p.onDurable(l);
+    for (const l of this.writtenListeners) p.onWritten(l);
   }
 
   append(rec: LogRecord): void {
@@ -26,6 +28,9 @@ export class PersistenceSlot implements Persistence {
   }
   get durableLsn(): number {
     return this.current.durableLsn;
+  }
+  get writtenLsn(): number {
+    return this.current.writtenLsn;
   }
   get writable(): boolean {
     return this.current.writable;
@@ -39,6 +44,10 @@ export class PersistenceSlot implements Persistence {
   onDurable(listener: (lsn: number) => void): void {
     this.durableListeners.push(listener);
     this.current.onDurable(listener);
+  }
+  onWritten(listener: (lsn: number) => void): void {
+    this.writtenListeners.push(listener);
+    this.current.onWritten(listener);
   }
   save(): Promise<void> {
     return this.current.save();

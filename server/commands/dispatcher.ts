@@ -1,4 +1,4 @@
-import { arityOk, COMMAND_SPECS, CommandSpec, findCommand, HandlerName } from '../../protocol/command-specs';
+import { arityOk, COMMAND_SPECS, CommandSpec, findCommand, HandlerName, LEASE_OPERATIONS } from '../../protocol/command-specs';
 import type { CommandContext } from '../context/command-context';
 import { EngineError } from '../engine/engine-errors';
 import type { ClientConnection } from '../net/client-connection';
@@ -30,6 +30,8 @@ export const HANDLERS: { readonly [K in HandlerName]: Handler } = {
 interface Route {
   handler: Handler;
   need: Requirement;
+  /** a lease operation (see LEASE_OPERATIONS) */
+  lease: boolean;
 }
 
 /** spec -> handler and what the gate requires, built once */
@@ -43,7 +45,7 @@ for (const top of COMMAND_SPECS as readonly CommandSpec[]) {
       write: spec.flags.includes('write'),
       key: spec.key,
     };
-    ROUTES.set(spec, { handler: HANDLERS[spec.name as HandlerName], need });
+    ROUTES.set(spec, { handler: HANDLERS[spec.name as HandlerName], need, lease: LEASE_OPERATIONS.has(spec.name) });
   }
 }
 
@@ -81,15 +83,17 @@ function resolve(conn: ClientConnection, args: string[]): CommandSpec | undefine
 /**
  * Runs one request: lookup, arity, the request gate (auth, loading, disk),
  * then the handler. Errors become error replies; no input reaches past
- * here as an exception.
+ * here as an exception. Returns true when the reply may go out once the
+ * log is written, before it is durable: a lease operation under
+ * `lease-durability written`.
  */
-export function dispatch(ctx: CommandContext, conn: ClientConnection, args: string[]): void {
+export function dispatch(ctx: CommandContext, conn: ClientConnection, args: string[]): boolean {
   const started = performance.now();
   const stats = ctx.stats;
   const spec = resolve(conn, args);
   if (!spec) {
     stats.errorReplies++;
-    return;
+    return false;
   }
   const route = ROUTES.get(spec)!;
   const stat = stats.of(spec.name);
@@ -98,7 +102,7 @@ export function dispatch(ctx: CommandContext, conn: ClientConnection, args: stri
     conn.writer.error(refusal.wire);
     stat.rejected++;
     stats.errorReplies++;
-    return;
+    return false;
   }
   stats.commandsProcessed++;
   try {
@@ -117,4 +121,5 @@ export function dispatch(ctx: CommandContext, conn: ClientConnection, args: stri
   const usec = (performance.now() - started) * 1000;
   stat.usec += usec;
   stats.slowlog.record(args, usec, conn.addr, conn.name);
+  return route.lease && ctx.settings.str('lease-durability') === 'written';
 }

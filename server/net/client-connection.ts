@@ -8,10 +8,12 @@ export interface ConnectionHost {
   parserLimits(authed: boolean): ParserLimits;
   maxQueryBuffer(): number;
   maxOutputBuffer(): number;
-  dispatch(conn: ClientConnection, args: string[]): void;
-  /** LSN of the last record appended, and how far records are durable */
+  /** runs a request; true when its reply may go out once the log is written, before it is durable (lease operations) */
+  dispatch(conn: ClientConnection, args: string[]): boolean;
+  /** LSN of the last record appended, how far records are durable, and how far written to the OS */
   lastLsn(): number;
   durableLsn(): number;
+  writtenLsn(): number;
   /** false while the log cannot be written (MISCONF) */
   logWritable(): boolean;
   /** the connection holds replies waiting for durableLsn to pass their LSN */
@@ -26,7 +28,9 @@ export interface ConnectionHost {
 interface GatedReply {
   bufs: Buffer[];
   bytes: number;
+  /** sent once the log is durable up to lsn and written up to writtenLsn */
   lsn: number;
+  writtenLsn: number;
 }
 
 /** While a batch of pipelined requests runs, replies are handed to the socket every this many bytes. */
@@ -69,6 +73,14 @@ export class ClientConnection {
   private processScheduled = false;
   /** the last log record this client's own commands (or deliveries to it) appended */
   private ownLsn = 0;
+  /**
+   * how far the log must be durable (not only written) before the replies so
+   * far may go: the log's end after the last request that was not a lease
+   * operation (see flush)
+   */
+  private durableNeed = 0;
+  /** the parked request is a lease operation (CLAIM ... BLOCK) */
+  private blockedLease = false;
 
   constructor(
     readonly id: number,
@@ -160,10 +172,12 @@ export class ClientConnection {
       const before = this.host.lastLsn();
       // the writer discards (and flags) a reply that would take the pending output past the limit
       this.writer.limit = max - this.gatedBytes - this.socket.writableLength;
-      this.host.dispatch(this, args);
+      const leaseReply = this.host.dispatch(this, args);
       this.writer.limit = max; // for replies written outside this loop (deliveries to a blocked request)
       const after = this.host.lastLsn();
       if (after > before) this.ownLsn = after;
+      if (this.blocked !== null) this.blockedLease = leaseReply;
+      else if (!leaseReply) this.durableNeed = after;
       // the output limit holds while the batch runs, not only after it
       if (this.writer.overflowed || this.outputBytes > max) {
         this.cutOff(max);
@@ -199,6 +213,7 @@ export class ClientConnection {
   /** the parked request has written its reply: send it and go on with the next requests */
   unblock(): void {
     this.ownLsn = this.host.lastLsn(); // the delivery (e.g. a claim) was just appended
+    if (!this.blockedLease) this.durableNeed = this.ownLsn;
     if (this.blockTimer) clearTimeout(this.blockTimer);
     this.blockTimer = null;
     this.blocked = null;
@@ -231,14 +246,19 @@ export class ClientConnection {
       const bytes = this.writer.length;
       const bufs = this.writer.takeParts();
       // Normally every reply waits for everything appended so far, so no reply
-      // shows state that a crash could still lose. While the log cannot be
-      // written, replies wait only for this client's own records: reads and
-      // -MISCONF refusals are still served (in order behind held replies).
-      const lsn = this.host.logWritable() ? this.host.lastLsn() : this.ownLsn;
-      if (this.gated.length === 0 && lsn <= this.host.durableLsn()) {
+      // shows state that a crash could still lose: durable, except that the
+      // replies of lease operations (CLAIM, ACK, NACK, TOUCH, under
+      // lease-durability written) need it only written, which a crash of the
+      // broker does not lose either. While the log cannot be written, replies
+      // wait only for this client's own records: reads and -MISCONF refusals
+      // are still served (in order behind held replies).
+      const writable = this.host.logWritable();
+      const writtenLsn = writable ? this.host.lastLsn() : this.ownLsn;
+      const lsn = writable ? this.durableNeed : this.ownLsn;
+      if (this.gated.length === 0 && lsn <= this.host.durableLsn() && writtenLsn <= this.host.writtenLsn()) {
         this.write(bufs);
       } else {
-        this.gated.push({ bufs, bytes, lsn });
+        this.gated.push({ bufs, bytes, lsn, writtenLsn });
         this.gatedBytes += bytes;
         this.host.awaitDurable(this);
       }
@@ -247,9 +267,9 @@ export class ClientConnection {
   }
 
   /** writes the held replies whose records are now durable; true when nothing is held any more */
-  release(durableLsn: number): boolean {
+  release(durableLsn: number, writtenLsn: number): boolean {
     let n = 0;
-    while (n < this.gated.length && this.gated[n].lsn <= durableLsn) n++;
+    while (n < this.gated.length && this.gated[n].lsn <= durableLsn && this.gated[n].writtenLsn <= writtenLsn) n++;
     if (n === 1 && !this.closed) this.write(this.gated[0].bufs);
     else if (n > 1 && !this.closed) {
       // everything one sync released goes out in one write

@@ -12,8 +12,8 @@ import { BurstLog } from './error-burst';
 export interface ListenerDeps {
   settings: Settings;
   log: Logger;
-  /** runs one parsed request of a connection */
-  dispatch(conn: ClientConnection, args: string[]): void;
+  /** runs one parsed request of a connection; true when its reply may go out once its records are written (see ReplyWait) */
+  dispatch(conn: ClientConnection, args: string[]): boolean;
   /** the log's sequence numbers: replies wait until their records are durable */
   position: LogPosition;
   /** a connection closed (its claimed jobs are released) */
@@ -27,6 +27,8 @@ export interface ListenerDeps {
 export interface LogPosition {
   readonly lastLsn: number;
   readonly durableLsn: number;
+  /** records written to the OS (>= durableLsn) */
+  readonly writtenLsn: number;
   /** false while the log cannot be written */
   readonly writable: boolean;
 }
@@ -152,9 +154,9 @@ export class RespListener implements ConnectionHost {
     for (const c of this.clients.values()) if (!c.isBlocked && now - c.lastActivity > timeout) c.kill();
   }
 
-  /** the log is durable up to `lsn`: send the replies that waited for it */
-  releaseReplies(lsn: number): void {
-    for (const c of this.awaiting) if (c.release(lsn)) this.awaiting.delete(c);
+  /** the log advanced (durable or written): send the replies that waited for it */
+  releaseReplies(durableLsn: number, writtenLsn: number): void {
+    for (const c of this.awaiting) if (c.release(durableLsn, writtenLsn)) this.awaiting.delete(c);
   }
 
   /** parser limits may have changed (max-* settings, requirepass) */
@@ -196,14 +198,17 @@ export class RespListener implements ConnectionHost {
   maxOutputBuffer(): number {
     return this.deps.settings.int('max-output-buffer');
   }
-  dispatch(conn: ClientConnection, args: string[]): void {
-    this.deps.dispatch(conn, args);
+  dispatch(conn: ClientConnection, args: string[]): boolean {
+    return this.deps.dispatch(conn, args);
   }
   lastLsn(): number {
     return this.deps.position.lastLsn;
   }
   durableLsn(): number {
     return this.deps.position.durableLsn;
+  }
+  writtenLsn(): number {
+    return this.deps.position.writtenLsn;
   }
   logWritable(): boolean {
     return this.deps.position.writable;

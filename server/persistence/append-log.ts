@@ -22,6 +22,13 @@ export interface AppendLogOptions {
   retryMs?: number;
   /** `everysec`: fdatasync this often (default 1000 ms) */
   syncIntervalMs?: number;
+  /**
+   * `always`: write each batch at once and fdatasync apart from the writes
+   * (writtenLsn runs ahead of durableLsn, for replies that only need their
+   * records in the OS), instead of one O_DSYNC write per batch. Read at every
+   * batch.
+   */
+  writeAhead?: () => boolean;
 }
 
 /** most bytes handed to one write call; a larger backlog goes in several */
@@ -55,6 +62,10 @@ interface Batch {
   settled: boolean;
   error: unknown;
   done: Promise<void>;
+  /** its bytes are in the OS (a plain write returned, or its O_DSYNC write did) */
+  written: boolean;
+  /** write-ahead mode: settles the batch once a sync that began after its write returns */
+  synced: (() => void) | null;
 }
 
 interface OpenSegment {
@@ -89,6 +100,11 @@ export class AppendLog {
   lastLsn = 0;
   /** every record <= this is as durable as the policy promises */
   durableLsn = 0;
+  /**
+   * every record <= this is written to the OS (it survives a crash of this
+   * process, not of the machine); >= durableLsn
+   */
+  writtenLsn = 0;
   /** metrics: told of each group-commit flush under `always` (ms, records in the batch, bytes) */
   syncObserver: ((ms: number, records: number, bytes: number) => void) | null = null;
   writable = true;
@@ -104,7 +120,11 @@ export class AppendLog {
   /** written batches whose durability is not confirmed yet, oldest first */
   private inflight: Batch[] = [];
   private pendingBytes = 0;
-  private writtenLsn = 0;
+  /** records taken off the pending list by the writer (written, or being written) */
+  private takenLsn = 0;
+  /** write-ahead mode: written batches no fdatasync has covered yet, and whether one runs */
+  private unsyncedBatches: Batch[] = [];
+  private syncing = false;
   /** segment starts not yet opened by the writer: records with LSN >= lsn go to seg */
   private readonly rotations: Array<{ lsn: number; seg: number }> = [];
   /** the segment appends go to, and its size so far (written + pending) */
@@ -121,6 +141,7 @@ export class AppendLog {
   private readonly syncTimer: NodeJS.Timeout;
   private closed = false;
   private readonly listeners: Array<(lsn: number) => void> = [];
+  private readonly writtenListeners: Array<(lsn: number) => void> = [];
   private readonly segmentWaiters: Array<{ seg: number; resolve: () => void; reject: (e: Error) => void }> = [];
 
   constructor(private readonly o: AppendLogOptions) {
@@ -183,6 +204,11 @@ export class AppendLog {
 
   onDurable(listener: (lsn: number) => void): void {
     this.listeners.push(listener);
+  }
+
+  /** called each time writtenLsn advances (also when durableLsn does: what is durable is written) */
+  onWritten(listener: (lsn: number) => void): void {
+    this.writtenListeners.push(listener);
   }
 
   /** resolves once segment `seg` exists on disk (created and the directory synced) */
@@ -269,7 +295,7 @@ export class AppendLog {
           if (this.file) await this.o.fs.ftruncate(this.file.fd, this.file.size);
           this.needTruncate = false;
         }
-        const next = this.writtenLsn + 1;
+        const next = this.takenLsn + 1;
         if (this.rotations.length > 0 && this.rotations[0].lsn <= next) {
           // the old segment is closed: nothing may still be in flight on it
           if (this.inflight.length > 0) await this.inflight[0].done;
@@ -281,7 +307,7 @@ export class AppendLog {
         }
         let count = this.pendingRecords;
         if (this.rotations.length > 0) count = Math.min(count, this.rotations[0].lsn - next);
-        if (count > 0 && this.inflight.length < PIPELINE) {
+        if (count > 0 && (this.inflight.length < PIPELINE || this.writingAhead())) {
           await this.writeBatch(count);
           continue;
         }
@@ -318,6 +344,10 @@ export class AppendLog {
    * O_DSYNC the batch is written through the O_DSYNC descriptor: one system
    * call, durable when it returns. Otherwise (or when records written under
    * another policy are still unsynced) it is written, then fdatasync'ed.
+   *
+   * Writing ahead (see AppendLogOptions.writeAhead), batches are written as
+   * soon as they form, never behind a sync, and one fdatasync at a time
+   * covers every batch written before it began (see startSync).
    */
   private async writeBatch(max: number): Promise<void> {
     const file = this.file!;
@@ -336,16 +366,19 @@ export class AppendLog {
     const runs = this.pending.slice(0, runCount);
     const data = runBytes(runs, bytes);
     const always = this.o.appendfsync() === 'always';
-    const dsync = always && file.dsyncFd >= 0 && !file.unsynced;
+    const ahead = always && this.writingAhead();
+    const dsync = always && !ahead && file.dsyncFd >= 0 && !file.unsynced;
     const pos = file.size;
     const batch: Batch = {
-      firstLsn: this.writtenLsn + 1,
-      lastLsn: this.writtenLsn + count,
+      firstLsn: this.takenLsn + 1,
+      lastLsn: this.takenLsn + count,
       startPos: pos,
       runs,
       settled: true,
+      written: !dsync,
       error: null,
       done: Promise.resolve(),
+      synced: null,
     };
     if (dsync) {
       batch.settled = false;
@@ -357,6 +390,7 @@ export class AppendLog {
           this.stats.fsyncMicros += Math.round((performance.now() - started) * 1000);
           this.syncObserver?.(performance.now() - started, count, bytes);
           batch.settled = true;
+          batch.written = true;
         },
         (err: unknown) => {
           batch.error = err ?? new Error('write failed');
@@ -377,8 +411,13 @@ export class AppendLog {
     this.pendingBytes -= bytes;
     file.size = pos + bytes;
     this.stats.bytesWritten += bytes;
-    this.writtenLsn += count;
-    if (always && !dsync) {
+    this.takenLsn += count;
+    if (ahead) {
+      batch.settled = false;
+      batch.done = new Promise<void>((resolve) => (batch.synced = resolve));
+      this.unsyncedBatches.push(batch);
+      this.startSync(file);
+    } else if (always && !dsync) {
       file.unsynced = false; // this sync covers everything written so far
       batch.settled = false;
       const started = performance.now();
@@ -397,18 +436,89 @@ export class AppendLog {
     }
     if (!batch.settled || this.inflight.length > 0)
       this.inflight.push(batch); // durable after the batches before it
-    else this.advance(this.writtenLsn);
+    else this.advance(this.takenLsn);
+    this.noteWritten();
     this.confirm();
+  }
+
+  private writingAhead(): boolean {
+    return this.o.appendfsync() === 'always' && this.o.writeAhead !== undefined && this.o.writeAhead();
+  }
+
+  /**
+   * Write-ahead mode: one fdatasync covers every batch written before it
+   * began; batches written while it runs wait for the next one, started as
+   * soon as it returns. A failed sync fails the batches it covered (the
+   * first one carries the error: rewind() writes them all again).
+   */
+  private startSync(file: OpenSegment): void {
+    if (this.syncing || this.unsyncedBatches.length === 0) return;
+    const covered = this.unsyncedBatches;
+    this.unsyncedBatches = [];
+    this.syncing = true;
+    file.unsynced = false;
+    const started = performance.now();
+    const settle = (err: unknown): void => {
+      this.syncing = false;
+      if (err !== null) {
+        covered[0].error = err;
+        file.unsynced = true;
+      } else {
+        const ms = performance.now() - started;
+        this.stats.fsyncs++;
+        this.stats.fsyncMicros += Math.round(ms * 1000);
+        let bytes = 0;
+        for (const b of covered) for (const r of b.runs) bytes += r.end - r.start;
+        this.syncObserver?.(ms, covered[covered.length - 1].lastLsn - covered[0].firstLsn + 1, bytes);
+      }
+      for (const b of covered) {
+        b.settled = true;
+        b.synced!();
+      }
+      this.startSync(file); // the batches written meanwhile (the segment cannot rotate while any is in flight)
+    };
+    this.o.fs.fdatasync(file.fd).then(
+      () => settle(null),
+      (err: unknown) => settle(err ?? new Error('fdatasync failed')),
+    );
+  }
+
+  /** writtenLsn covers the batches written so far, in order (an O_DSYNC batch is written when its call returns) */
+  private noteWritten(): void {
+    let lsn = this.durableLsn;
+    for (const b of this.inflight) {
+      if (!b.written) break;
+      lsn = b.lastLsn;
+    }
+    if (this.inflight.length === 0) lsn = Math.max(lsn, this.takenLsn);
+    this.advanceWritten(lsn);
+  }
+
+  private advanceWritten(lsn: number): void {
+    if (lsn <= this.writtenLsn) return;
+    this.writtenLsn = lsn;
+    for (const l of this.writtenListeners) {
+      try {
+        l(lsn);
+      } catch (e) {
+        this.o.log('error', `onWritten listener: ${errorText(e)}`);
+      }
+    }
   }
 
   /** reports the batches whose syncs are done, in order; throws the error of a failed one */
   private confirm(): void {
+    let lsn = 0; // one report for all the batches one sync settled
     while (this.inflight.length > 0 && this.inflight[0].settled) {
       const b = this.inflight[0];
-      if (b.error !== null) throw b.error;
+      if (b.error !== null) {
+        this.advance(lsn);
+        throw b.error;
+      }
       this.inflight.shift();
-      this.advance(b.lastLsn);
+      lsn = b.lastLsn;
     }
+    this.advance(lsn);
   }
 
   /**
@@ -433,9 +543,9 @@ export class AppendLog {
       }
     }
     this.pending = runs.concat(this.pending);
-    this.pendingRecords += this.writtenLsn - first.firstLsn + 1;
+    this.pendingRecords += this.takenLsn - first.firstLsn + 1;
     this.pendingBytes += bytes;
-    this.writtenLsn = first.firstLsn - 1;
+    this.takenLsn = first.firstLsn - 1;
     if (this.file) {
       this.file.size = first.startPos;
       this.file.unsynced = true;
@@ -491,6 +601,7 @@ export class AppendLog {
   private advance(lsn: number): void {
     if (lsn <= this.durableLsn) return;
     this.durableLsn = lsn;
+    this.advanceWritten(lsn);
     for (const l of this.listeners) {
       try {
         l(lsn);

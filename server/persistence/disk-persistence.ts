@@ -72,6 +72,9 @@ export class DiskPersistence implements Persistence {
   get durableLsn(): number {
     return this.log.durableLsn;
   }
+  get writtenLsn(): number {
+    return this.log.writtenLsn;
+  }
   get writable(): boolean {
     return this.log.writable;
   }
@@ -85,6 +88,10 @@ export class DiskPersistence implements Persistence {
 
   onDurable(listener: (lsn: number) => void): void {
     this.log.onDurable(listener);
+  }
+
+  onWritten(listener: (lsn: number) => void): void {
+    this.log.onWritten(listener);
   }
 
   /** SAVE: waits for a running snapshot, then takes one of the state as it is now */
@@ -131,6 +138,7 @@ export class DiskPersistence implements Persistence {
       ['aof_pending_bytes', l.pendingByteCount],
       ['aof_last_lsn', l.lastLsn],
       ['aof_durable_lsn', l.durableLsn],
+      ['aof_written_lsn', l.writtenLsn],
       ['aof_writes', l.stats.writes],
       ['aof_fsyncs', l.stats.fsyncs],
       ['aof_write_errors', l.stats.errors],

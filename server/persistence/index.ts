@@ -10,6 +10,8 @@ export interface PersistenceOptions {
   dir: string;
   /** `always` (reply after fdatasync, group commit), `everysec`, `no`; read live */
   appendfsync: () => FsyncPolicy;
+  /** `always`: write batches at once and fdatasync apart (writtenLsn runs ahead of durableLsn); read live */
+  writeAhead?: () => boolean;
   /** start a new log segment past this many bytes */
   segmentSize: () => number;
   /** snapshot automatically once the log since the last snapshot passes this many bytes (0 = never) */
@@ -46,6 +48,7 @@ export async function openPersistence(store: JobStore, opts: PersistenceOptions)
     dir: opts.dir,
     fs,
     appendfsync: opts.appendfsync,
+    writeAhead: opts.writeAhead,
     segmentSize: opts.segmentSize,
     log: opts.log,
     firstSegment: loaded.nextSegment,

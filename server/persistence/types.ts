@@ -19,8 +19,12 @@ export interface Persistence extends Journal {
   readonly writable: boolean;
   /** the reason writable is false, for the MISCONF message and INFO */
   readonly lastError: string | null;
+  /** every record with LSN <= this is written to the OS (survives a crash of the broker, not of the machine); >= durableLsn */
+  readonly writtenLsn: number;
   /** called (asynchronously) each time durableLsn advances */
   onDurable(listener: (lsn: number) => void): void;
+  /** called (asynchronously) each time writtenLsn advances (also when durableLsn does) */
+  onWritten(listener: (lsn: number) => void): void;
   /** SAVE: a snapshot now; resolves when it is safely in place */
   save(): Promise<void>;
   /** BGSAVE: starts a snapshot in the background; false if one is already running */
@@ -41,6 +45,9 @@ export class MemoryPersistence implements Persistence {
   get durableLsn(): number {
     return this.lastLsn;
   }
+  get writtenLsn(): number {
+    return this.lastLsn;
+  }
   readonly writable = true;
   readonly lastError = null;
   readonly lastSaveTime = 0;
@@ -48,6 +55,7 @@ export class MemoryPersistence implements Persistence {
     this.lastLsn++;
   }
   onDurable(): void {}
+  onWritten(): void {}
   async save(): Promise<void> {}
   bgsave(): boolean {
     return true;

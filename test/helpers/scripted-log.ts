@@ -4,6 +4,7 @@ import type { FsyncObserver, Persistence } from '../../server/persistence/types'
 export class ScriptedLog implements Persistence {
   lastLsn = 0;
   durableLsn = 0;
+  writtenLsn = 0;
   writable = true;
   lastError: string | null = null;
   lastSaveTime = 1_700_000_000;
@@ -11,6 +12,7 @@ export class ScriptedLog implements Persistence {
   /** sync() after every append, from a microtask: durable as soon as the command is done */
   autoSync = false;
   private listeners: Array<(lsn: number) => void> = [];
+  private writtenListeners: Array<(lsn: number) => void> = [];
   append(): void {
     this.lastLsn++;
     if (this.autoSync) queueMicrotask(() => this.sync());
@@ -18,10 +20,20 @@ export class ScriptedLog implements Persistence {
   onDurable(listener: (lsn: number) => void): void {
     this.listeners.push(listener);
   }
+  onWritten(listener: (lsn: number) => void): void {
+    this.writtenListeners.push(listener);
+  }
+  /** everything appended so far is written to the OS (not yet durable) */
+  write(): void {
+    if (this.writtenLsn === this.lastLsn) return;
+    this.writtenLsn = this.lastLsn;
+    for (const l of this.writtenListeners) l(this.writtenLsn);
+  }
   /** everything appended so far becomes durable */
   sync(): void {
     const batch = this.lastLsn - this.durableLsn;
     if (batch === 0) return;
+    this.write();
     this.durableLsn = this.lastLsn;
     this.observer?.fsynced(2, batch, batch * 100);
     for (const l of this.listeners) l(this.durableLsn);
