@@ -49,6 +49,9 @@ export class PersistenceSlot implements Persistence {
     this.writtenListeners.push(listener);
     this.current.onWritten(listener);
   }
+  wantDurable(lsn: number): void {
+    this.current.wantDurable(lsn);
+  }
   save(): Promise<void> {
     return this.current.save();
   }

@@ -364,6 +364,7 @@ for (const syncWrites of [true, false])
       const g = gate();
       h.tfs.syncGate = g.promise;
       h.log.append(rec(0));
+      h.log.wantDurable(1); // a reply waits for it
       await until(() => h.log.writtenLsn === 1);
       expect(h.log.durableLsn).to.equal(0);
       for (let c = 1; c <= 20; c++) {
@@ -372,6 +373,7 @@ for (const syncWrites of [true, false])
       }
       expect(h.log.durableLsn).to.equal(0);
       expect(h.tfs.dsyncWrites).to.equal(0);
+      h.log.wantDurable(21);
       h.tfs.syncGate = null;
       g.open();
       await until(() => h.log.durableLsn === 21);
@@ -401,10 +403,12 @@ for (const syncWrites of [true, false])
       for (let turn = 0; turn < 30; turn++) {
         const k = 1 + (turn % 7);
         for (let i = 0; i < k; i++) h.log.append(rec(++n));
+        if (turn % 3 === 0) h.log.wantDurable(n);
         await tick();
         expect(h.log.durableLsn).to.be.at.most(h.log.writtenLsn);
         expect(h.log.writtenLsn).to.be.at.most(h.log.lastLsn);
       }
+      h.log.wantDurable(n);
       await until(() => h.log.durableLsn === n);
       expect(violations).to.deep.equal([]);
       expect(readAllSegments(h.dir)).to.have.length(n);
@@ -413,10 +417,12 @@ for (const syncWrites of [true, false])
     it('a failed fdatasync: written but not durable; the records are written again once, then durable', async () => {
       const h = await open();
       h.log.append(rec(1));
+      h.log.wantDurable(1);
       await until(() => h.log.durableLsn === 1);
       h.tfs.failSync = 'EIO';
       h.log.append(rec(2));
       h.log.append(rec(3));
+      h.log.wantDurable(3);
       await until(() => !h.log.writable);
       expect(h.log.writtenLsn).to.equal(3);
       expect(h.log.durableLsn).to.equal(1);
@@ -428,10 +434,12 @@ for (const syncWrites of [true, false])
     it('a failed write (ENOSPC) is not reported written; recovers with nothing lost or duplicated', async () => {
       const h = await open();
       h.log.append(rec(1));
+      h.log.wantDurable(1);
       await until(() => h.log.durableLsn === 1);
       h.tfs.failWrites = 'ENOSPC';
       h.tfs.partialBytes = 10;
       h.log.append(rec(2));
+      h.log.wantDurable(2);
       await until(() => !h.log.writable);
       expect(h.log.writtenLsn).to.equal(1);
       h.tfs.failWrites = null;
@@ -445,6 +453,7 @@ for (const syncWrites of [true, false])
         h.log.append(rec(i));
         if (i % 3 === 0) await tick();
       }
+      h.log.wantDurable(40);
       await until(() => h.log.durableLsn === 40);
       expect(listDataDir(h.dir).segments.length).to.be.greaterThan(3);
       expect(readAllSegments(h.dir).map((r) => (r as { id: string }).id)).to.deep.equal(Array.from({ length: 40 }, (_, i) => String(i + 1)));
@@ -453,6 +462,7 @@ for (const syncWrites of [true, false])
     it('the mode is read live: off again, always goes back to one O_DSYNC write per batch', async () => {
       const h = await open();
       h.log.append(rec(1));
+      h.log.wantDurable(1);
       await until(() => h.log.durableLsn === 1);
       expect(h.tfs.dsyncWrites).to.equal(0);
       h.writeAhead.value = false;
@@ -460,6 +470,28 @@ for (const syncWrites of [true, false])
       await until(() => h.log.durableLsn === 2);
       expect(h.tfs.dsyncWrites).to.equal(1);
       expect(h.log.writtenLsn).to.equal(2);
+    });
+
+    it('records nobody waits for (lease replies) are written but not fsynced until a reply waits or the sync interval passes', async () => {
+      const h = await open({ syncIntervalMs: 40 });
+      for (let i = 1; i <= 10; i++) {
+        h.log.append(rec(i));
+        await tick();
+      }
+      await until(() => h.log.writtenLsn === 10);
+      expect(h.tfs.fsyncs).to.equal(0);
+      expect(h.log.durableLsn).to.equal(0);
+      await until(() => h.log.durableLsn === 10); // the interval's sync
+      expect(h.tfs.fsyncs).to.equal(1);
+      h.log.append(rec(11));
+      h.log.append(rec(12));
+      await until(() => h.log.writtenLsn === 12);
+      h.log.wantDurable(11);
+      await until(() => h.log.durableLsn === 12);
+      expect(h.tfs.fsyncs).to.equal(2);
+      h.log.append(rec(13));
+      await h.log.flush(); // flush waits for everything
+      expect(h.log.durableLsn).to.equal(13);
     });
 
     it('under everysec written and durable advance together (the policy promises no fsync per batch)', async () => {

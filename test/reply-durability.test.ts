@@ -67,6 +67,7 @@ for (const mode of ['written', 'fsync'] as const)
       log.write();
       await settle();
       expect(reply.settled(), 'ENQUEUE answered before its record was durable').to.equal(false);
+      expect(log.wanted, 'the held reply asks the log for an fsync').to.equal(1);
       log.sync();
       expect(await reply.value).to.be.a('string');
     });
@@ -90,6 +91,9 @@ for (const mode of ['written', 'fsync'] as const)
           log.write();
           await settle();
           expect(reply.settled()).to.equal(mode === 'written');
+          // written: nobody asks for an fsync of a lease record (the log syncs it within its interval)
+          if (mode === 'written') expect(log.wanted).to.be.lessThan(log.lastLsn);
+          else expect(log.wanted).to.equal(log.lastLsn);
           log.sync();
           await reply.value;
         }

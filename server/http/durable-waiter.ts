@@ -9,11 +9,16 @@ export class DurableWaiter {
   /** in LSN order: requests are appended in time order and LSNs only grow */
   private waiting: Array<{ lsn: number; resolve: () => void }> = [];
 
-  constructor(private readonly durableLsn: () => number) {}
+  constructor(
+    private readonly durableLsn: () => number,
+    /** tells the log somebody waits (see Persistence.wantDurable) */
+    private readonly want: (lsn: number) => void,
+  ) {}
 
   /** resolves once every record up to lsn is durable */
   wait(lsn: number): Promise<void> {
     if (lsn <= this.durableLsn()) return Promise.resolve();
+    this.want(lsn);
     return new Promise((resolve) => this.waiting.push({ lsn, resolve }));
   }
 

@@ -106,7 +106,13 @@ export interface HttpDeps {
   /** /metrics text, and a counter of HTTP requests */
   metrics: { text(): Promise<string>; readonly contentType: string; httpRequest(route: string, method: string, status: number): void };
   /** log positions: responses wait until their records are durable */
-  position: { readonly lastLsn: number; readonly durableLsn: number; readonly writable: boolean; readonly lastError: string | null };
+  position: {
+    readonly lastLsn: number;
+    readonly durableLsn: number;
+    readonly writable: boolean;
+    readonly lastError: string | null;
+    wantDurable(lsn: number): void;
+  };
   settings: Settings;
   log: Logger;
   /** serve HTTPS with these credentials (tls-http yes); null: plain HTTP */
@@ -161,7 +167,10 @@ export class HttpServer {
   private readonly tails = new WeakMap<Socket, Promise<void>>();
 
   constructor(private readonly d: HttpDeps) {
-    this.durable = new DurableWaiter(() => d.position.durableLsn);
+    this.durable = new DurableWaiter(
+      () => d.position.durableLsn,
+      (lsn) => d.position.wantDurable(lsn),
+    );
     // a slow client (unfinished headers or body) is cut off after these timeouts; node checks them every
     // connectionsCheckingInterval ms, so that runs at a fraction of the shorter one
     const headersTimeout = d.settings.int('http-header-timeout');

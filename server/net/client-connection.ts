@@ -16,8 +16,8 @@ export interface ConnectionHost {
   writtenLsn(): number;
   /** false while the log cannot be written (MISCONF) */
   logWritable(): boolean;
-  /** the connection holds replies waiting for durableLsn to pass their LSN */
-  awaitDurable(conn: ClientConnection): void;
+  /** the connection holds replies waiting for the log to pass their positions (durable up to lsn) */
+  awaitDurable(conn: ClientConnection, lsn: number): void;
   closed(conn: ClientConnection): void;
   /** a protocol error closed this client (for the error-burst log) */
   clientError(conn: ClientConnection, message: string): void;
@@ -260,7 +260,7 @@ export class ClientConnection {
       } else {
         this.gated.push({ bufs, bytes, lsn, writtenLsn });
         this.gatedBytes += bytes;
-        this.host.awaitDurable(this);
+        this.host.awaitDurable(this, lsn);
       }
     }
     this.afterWrite();

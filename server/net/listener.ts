@@ -29,6 +29,8 @@ export interface LogPosition {
   readonly durableLsn: number;
   /** records written to the OS (>= durableLsn) */
   readonly writtenLsn: number;
+  /** a reply waits for durableLsn to reach lsn */
+  wantDurable(lsn: number): void;
   /** false while the log cannot be written */
   readonly writable: boolean;
 }
@@ -213,8 +215,9 @@ export class RespListener implements ConnectionHost {
   logWritable(): boolean {
     return this.deps.position.writable;
   }
-  awaitDurable(conn: ClientConnection): void {
+  awaitDurable(conn: ClientConnection, lsn: number): void {
     this.awaiting.add(conn);
+    if (lsn > this.deps.position.durableLsn) this.deps.position.wantDurable(lsn);
   }
   closed(conn: ClientConnection): void {
     this.clients.delete(conn.id);

@@ -125,6 +125,8 @@ export class AppendLog {
   /** write-ahead mode: written batches no fdatasync has covered yet, and whether one runs */
   private unsyncedBatches: Batch[] = [];
   private syncing = false;
+  /** write-ahead mode: the highest LSN a reply (or flush) waits to see durable; see wantDurable */
+  private wantedLsn = 0;
   /** segment starts not yet opened by the writer: records with LSN >= lsn go to seg */
   private readonly rotations: Array<{ lsn: number; seg: number }> = [];
   /** the segment appends go to, and its size so far (written + pending) */
@@ -217,9 +219,22 @@ export class AppendLog {
     return new Promise((resolve, reject) => this.segmentWaiters.push({ seg, resolve, reject }));
   }
 
+  /**
+   * Somebody waits for the records up to lsn to be durable. Writing ahead,
+   * the log runs an fdatasync only for records somebody waits for (and once
+   * per sync interval for the rest): records whose replies only needed them
+   * written (lease operations) cost no flush of their own.
+   */
+  wantDurable(lsn: number): void {
+    if (lsn <= this.wantedLsn) return;
+    this.wantedLsn = lsn;
+    if (this.file && lsn > this.durableLsn) this.startSync(this.file);
+  }
+
   /** resolves when every record appended so far is durable; rejects if the log is failing */
   async flush(): Promise<void> {
     const target = this.lastLsn;
+    this.wantDurable(target);
     if (this.retryTimer) {
       clearTimeout(this.retryTimer);
       this.retryTimer = null;
@@ -298,8 +313,10 @@ export class AppendLog {
         const next = this.takenLsn + 1;
         if (this.rotations.length > 0 && this.rotations[0].lsn <= next) {
           // the old segment is closed: nothing may still be in flight on it
-          if (this.inflight.length > 0) await this.inflight[0].done;
-          else {
+          if (this.inflight.length > 0) {
+            this.wantDurable(this.takenLsn);
+            await this.inflight[0].done;
+          } else {
             await this.openSegment(this.rotations[0].seg);
             this.rotations.shift();
           }
@@ -455,11 +472,13 @@ export class AppendLog {
   /**
    * Write-ahead mode: one fdatasync covers every batch written before it
    * began; batches written while it runs wait for the next one, started as
-   * soon as it returns. A failed sync fails the batches it covered (the
-   * first one carries the error: rewind() writes them all again).
+   * soon as it returns, if somebody waits for them (wantDurable). A failed
+   * sync fails the batches it covered (the first one carries the error:
+   * rewind() writes them all again).
    */
   private startSync(file: OpenSegment): void {
     if (this.syncing || this.unsyncedBatches.length === 0) return;
+    if (this.wantedLsn < this.unsyncedBatches[0].firstLsn) return; // nobody waits for these yet (see wantDurable)
     const covered = this.unsyncedBatches;
     this.unsyncedBatches = [];
     this.syncing = true;
@@ -537,6 +556,7 @@ export class AppendLog {
    * after a failure counts.
    */
   private async rewind(): Promise<void> {
+    this.wantDurable(this.takenLsn); // settles every written batch, to find the first that failed
     await Promise.all(this.inflight.map((b) => b.done));
     while (this.inflight.length > 0 && this.inflight[0].error === null) this.advance(this.inflight.shift()!.lastLsn);
     if (this.inflight.length === 0) return;
@@ -648,6 +668,7 @@ export class AppendLog {
   }
 
   private tickEverysec(): void {
+    if (this.unsyncedBatches.length > 0) this.wantDurable(this.takenLsn); // writing ahead: what nobody waited for
     if (this.o.appendfsync() !== 'everysec' || !this.file?.unsynced) return;
     this.syncRequested = true;
     this.schedule();

@@ -94,6 +94,10 @@ export class DiskPersistence implements Persistence {
     this.log.onWritten(listener);
   }
 
+  wantDurable(lsn: number): void {
+    this.log.wantDurable(lsn);
+  }
+
   /** SAVE: waits for a running snapshot, then takes one of the state as it is now */
   async save(): Promise<void> {
     if (this.running) await this.running.done.catch(() => {});

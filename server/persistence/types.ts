@@ -25,6 +25,8 @@ export interface Persistence extends Journal {
   onDurable(listener: (lsn: number) => void): void;
   /** called (asynchronously) each time writtenLsn advances (also when durableLsn does) */
   onWritten(listener: (lsn: number) => void): void;
+  /** a reply waits for durableLsn to reach lsn (with writes ahead of the fsync, the log syncs on demand) */
+  wantDurable(lsn: number): void;
   /** SAVE: a snapshot now; resolves when it is safely in place */
   save(): Promise<void>;
   /** BGSAVE: starts a snapshot in the background; false if one is already running */
@@ -56,6 +58,7 @@ export class MemoryPersistence implements Persistence {
   }
   onDurable(): void {}
   onWritten(): void {}
+  wantDurable(): void {}
   async save(): Promise<void> {}
   bgsave(): boolean {
     return true;

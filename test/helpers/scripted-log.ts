@@ -20,6 +20,11 @@ export class ScriptedLog implements Persistence {
   onDurable(listener: (lsn: number) => void): void {
     this.listeners.push(listener);
   }
+  /** the highest LSN a reply said it waits for (wantDurable) */
+  wanted = 0;
+  wantDurable(lsn: number): void {
+    this.wanted = Math.max(this.wanted, lsn);
+  }
   onWritten(listener: (lsn: number) => void): void {
     this.writtenListeners.push(listener);
   }
