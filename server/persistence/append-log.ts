@@ -124,7 +124,8 @@ export class AppendLog {
   private takenLsn = 0;
   /** write-ahead mode: written batches no fdatasync has covered yet, and whether one runs */
   private unsyncedBatches: Batch[] = [];
-  private syncing = false;
+  /** write-ahead mode: fdatasyncs running (at most PIPELINE) */
+  private syncsInFlight = 0;
   /** write-ahead mode: the highest LSN a reply (or flush) waits to see durable; see wantDurable */
   private wantedLsn = 0;
   /** segment starts not yet opened by the writer: records with LSN >= lsn go to seg */
@@ -471,21 +472,22 @@ export class AppendLog {
 
   /**
    * Write-ahead mode: one fdatasync covers every batch written before it
-   * began; batches written while it runs wait for the next one, started as
-   * soon as it returns, if somebody waits for them (wantDurable). A failed
-   * sync fails the batches it covered (the first one carries the error:
-   * rewind() writes them all again).
+   * began and not covered yet; batches written while it runs get a second
+   * one at once (at most PIPELINE run together: the disk overlaps them), if
+   * somebody waits for them (wantDurable). A failed sync fails the batches
+   * it covered (the first one carries the error: rewind() writes them all
+   * again, and everything after them, whatever later syncs said).
    */
   private startSync(file: OpenSegment): void {
-    if (this.syncing || this.unsyncedBatches.length === 0) return;
+    if (this.syncsInFlight >= PIPELINE || this.unsyncedBatches.length === 0) return;
     if (this.wantedLsn < this.unsyncedBatches[0].firstLsn) return; // nobody waits for these yet (see wantDurable)
     const covered = this.unsyncedBatches;
     this.unsyncedBatches = [];
-    this.syncing = true;
+    this.syncsInFlight++;
     file.unsynced = false;
     const started = performance.now();
     const settle = (err: unknown): void => {
-      this.syncing = false;
+      this.syncsInFlight--;
       if (err !== null) {
         covered[0].error = err;
         file.unsynced = true;
