@@ -38,12 +38,11 @@ interface Harness {
 }
 
 async function openLog(
-  o: { policy?: FsyncPolicy; segmentSize?: number; syncIntervalMs?: number; dsync?: boolean; writeAhead?: boolean; syncWrites?: boolean } = {},
+  o: { policy?: FsyncPolicy; segmentSize?: number; syncIntervalMs?: number; dsync?: boolean; writeAhead?: boolean } = {},
 ): Promise<Harness> {
   const dir = tmpDir();
   const tfs = new TestFs();
   tfs.dsync = o.dsync ?? true;
-  tfs.syncWrites = o.syncWrites ?? true;
   const policy = { value: o.policy ?? 'always' };
   const segSize = { value: o.segmentSize ?? 64 * 1024 * 1024 };
   const messages: string[] = [];
@@ -342,183 +341,182 @@ for (const dsync of [true, false])
     });
   });
 
-for (const syncWrites of [true, false])
-  describe(`persistence: append log, always with writes ahead of the fsync (lease-durability written; ${syncWrites ? 'writeSync' : 'threadpool writes'})`, () => {
-    const opened: Harness[] = [];
-    const open = async (o?: Parameters<typeof openLog>[0]) => {
-      const h = await openLog({ writeAhead: true, syncWrites, ...o });
-      opened.push(h);
-      return h;
-    };
-    afterEach(async () => {
-      for (const h of opened.splice(0)) {
-        h.tfs.failWrites = h.tfs.failSync = null;
-        h.tfs.syncGate = null;
-        await h.log.close().catch(() => {});
-        fs.rmSync(h.dir, { recursive: true, force: true });
-      }
-    });
-
-    it('records appended while an fdatasync runs are written at once (writtenLsn), durable only after the next fdatasync', async () => {
-      const h = await open();
-      const g = gate();
-      h.tfs.syncGate = g.promise;
-      h.log.append(rec(0));
-      h.log.wantDurable(1); // a reply waits for it
-      await until(() => h.log.writtenLsn === 1);
-      expect(h.log.durableLsn).to.equal(0);
-      for (let c = 1; c <= 20; c++) {
-        h.log.append(rec(c)); // each "client" in its own event-loop turn
-        await until(() => h.log.writtenLsn === c + 1); // written without waiting for the held fdatasync
-      }
-      expect(h.log.durableLsn).to.equal(0);
-      expect(h.tfs.dsyncWrites).to.equal(0);
-      h.log.wantDurable(21);
+describe('persistence: append log, always with writes ahead of the fsync (lease-durability written)', () => {
+  const opened: Harness[] = [];
+  const open = async (o?: Parameters<typeof openLog>[0]) => {
+    const h = await openLog({ writeAhead: true, ...o });
+    opened.push(h);
+    return h;
+  };
+  afterEach(async () => {
+    for (const h of opened.splice(0)) {
+      h.tfs.failWrites = h.tfs.failSync = null;
       h.tfs.syncGate = null;
-      g.open();
-      await until(() => h.log.durableLsn === 21);
-      expect(h.tfs.fsyncs).to.equal(2); // the held one (record 0), and one for all 20 written meanwhile (they may overlap)
-      expect(h.durable[h.durable.length - 1]).to.equal(21); // one report, or one per sync
-      for (let i = 1; i < h.written.length; i++) expect(h.written[i]).to.be.greaterThan(h.written[i - 1]);
-      expect(readAllSegments(h.dir).map((r) => (r as { id: string }).id)).to.deep.equal(Array.from({ length: 21 }, (_, i) => String(i)));
-    });
-
-    it('writtenLsn only covers records on disk, durableLsn only what an fdatasync covered, in order', async () => {
-      const h = await open();
-      const violations: string[] = [];
-      let syncedUpTo = 0;
-      h.tfs.onSync = () => {
-        const onDisk = readAllSegments(h.dir).length;
-        if (onDisk < h.log.durableLsn) violations.push(`${onDisk} on disk, durable ${h.log.durableLsn}`);
-        syncedUpTo = onDisk; // what this fdatasync covers at most
-      };
-      h.log.onWritten((lsn) => {
-        const onDisk = readAllSegments(h.dir).length;
-        if (onDisk < lsn) violations.push(`${onDisk} on disk, written ${lsn}`);
-      });
-      h.log.onDurable((lsn) => {
-        if (lsn > syncedUpTo) violations.push(`durable ${lsn} past the last fdatasync (${syncedUpTo})`);
-      });
-      let n = 0;
-      for (let turn = 0; turn < 30; turn++) {
-        const k = 1 + (turn % 7);
-        for (let i = 0; i < k; i++) h.log.append(rec(++n));
-        if (turn % 3 === 0) h.log.wantDurable(n);
-        await tick();
-        expect(h.log.durableLsn).to.be.at.most(h.log.writtenLsn);
-        expect(h.log.writtenLsn).to.be.at.most(h.log.lastLsn);
-      }
-      h.log.wantDurable(n);
-      await until(() => h.log.durableLsn === n);
-      expect(violations).to.deep.equal([]);
-      expect(readAllSegments(h.dir)).to.have.length(n);
-    });
-
-    it('a failed fdatasync: written but not durable; the records are written again once, then durable', async () => {
-      const h = await open();
-      h.log.append(rec(1));
-      h.log.wantDurable(1);
-      await until(() => h.log.durableLsn === 1);
-      h.tfs.failSync = 'EIO';
-      h.log.append(rec(2));
-      h.log.append(rec(3));
-      h.log.wantDurable(3);
-      await until(() => !h.log.writable);
-      expect(h.log.writtenLsn).to.equal(3);
-      expect(h.log.durableLsn).to.equal(1);
-      h.tfs.failSync = null;
-      await until(() => h.log.writable && h.log.durableLsn === 3);
-      expect(readAllSegments(h.dir)).to.deep.equal([rec(1), rec(2), rec(3)]);
-    });
-
-    it('two fdatasyncs overlap; the earlier fails while the later succeeds -> neither counts; both written again once, in order', async () => {
-      const h = await open();
-      const g = gate();
-      h.tfs.syncGate = g.promise;
-      h.tfs.syncPlan = ['EIO', null];
-      h.log.append(rec(1));
-      h.log.wantDurable(1);
-      await until(() => h.log.writtenLsn === 1);
-      h.log.append(rec(2));
-      h.log.wantDurable(2);
-      await until(() => h.log.writtenLsn === 2);
-      await tick();
-      h.tfs.syncGate = null;
-      g.open();
-      await until(() => !h.log.writable);
-      expect(h.log.durableLsn).to.equal(0);
-      await until(() => h.log.writable && h.log.durableLsn === 2);
-      expect(readAllSegments(h.dir)).to.deep.equal([rec(1), rec(2)]);
-    });
-
-    it('a failed write (ENOSPC) is not reported written; recovers with nothing lost or duplicated', async () => {
-      const h = await open();
-      h.log.append(rec(1));
-      h.log.wantDurable(1);
-      await until(() => h.log.durableLsn === 1);
-      h.tfs.failWrites = 'ENOSPC';
-      h.tfs.partialBytes = 10;
-      h.log.append(rec(2));
-      h.log.wantDurable(2);
-      await until(() => !h.log.writable);
-      expect(h.log.writtenLsn).to.equal(1);
-      h.tfs.failWrites = null;
-      await until(() => h.log.writable && h.log.durableLsn === 2);
-      expect(readAllSegments(h.dir)).to.deep.equal([rec(1), rec(2)]);
-    });
-
-    it('rotation waits for the fdatasync of the old segment; records stay whole and in order across segments', async () => {
-      const h = await open({ segmentSize: 300 });
-      for (let i = 1; i <= 40; i++) {
-        h.log.append(rec(i));
-        if (i % 3 === 0) await tick();
-      }
-      h.log.wantDurable(40);
-      await until(() => h.log.durableLsn === 40);
-      expect(listDataDir(h.dir).segments.length).to.be.greaterThan(3);
-      expect(readAllSegments(h.dir).map((r) => (r as { id: string }).id)).to.deep.equal(Array.from({ length: 40 }, (_, i) => String(i + 1)));
-    });
-
-    it('the mode is read live: off again, always goes back to one O_DSYNC write per batch', async () => {
-      const h = await open();
-      h.log.append(rec(1));
-      h.log.wantDurable(1);
-      await until(() => h.log.durableLsn === 1);
-      expect(h.tfs.dsyncWrites).to.equal(0);
-      h.writeAhead.value = false;
-      h.log.append(rec(2));
-      await until(() => h.log.durableLsn === 2);
-      expect(h.tfs.dsyncWrites).to.equal(1);
-      expect(h.log.writtenLsn).to.equal(2);
-    });
-
-    it('records nobody waits for (lease replies) are written but not fsynced until a reply waits or the sync interval passes', async () => {
-      const h = await open({ syncIntervalMs: 40 });
-      for (let i = 1; i <= 10; i++) {
-        h.log.append(rec(i));
-        await tick();
-      }
-      await until(() => h.log.writtenLsn === 10);
-      expect(h.tfs.fsyncs).to.equal(0);
-      expect(h.log.durableLsn).to.equal(0);
-      await until(() => h.log.durableLsn === 10); // the interval's sync
-      expect(h.tfs.fsyncs).to.equal(1);
-      h.log.append(rec(11));
-      h.log.append(rec(12));
-      await until(() => h.log.writtenLsn === 12);
-      h.log.wantDurable(11);
-      await until(() => h.log.durableLsn === 12);
-      expect(h.tfs.fsyncs).to.equal(2);
-      h.log.append(rec(13));
-      await h.log.flush(); // flush waits for everything
-      expect(h.log.durableLsn).to.equal(13);
-    });
-
-    it('under everysec written and durable advance together (the policy promises no fsync per batch)', async () => {
-      const h = await open({ policy: 'everysec' });
-      h.log.append(rec(1));
-      await until(() => h.log.durableLsn === 1);
-      expect(h.log.writtenLsn).to.equal(1);
-      expect(h.tfs.fsyncs).to.equal(0);
-    });
+      await h.log.close().catch(() => {});
+      fs.rmSync(h.dir, { recursive: true, force: true });
+    }
   });
+
+  it('records appended while an fdatasync runs are written at once (writtenLsn), durable only after the next fdatasync', async () => {
+    const h = await open();
+    const g = gate();
+    h.tfs.syncGate = g.promise;
+    h.log.append(rec(0));
+    h.log.wantDurable(1); // a reply waits for it
+    await until(() => h.log.writtenLsn === 1);
+    expect(h.log.durableLsn).to.equal(0);
+    for (let c = 1; c <= 20; c++) {
+      h.log.append(rec(c)); // each "client" in its own event-loop turn
+      await until(() => h.log.writtenLsn === c + 1); // written without waiting for the held fdatasync
+    }
+    expect(h.log.durableLsn).to.equal(0);
+    expect(h.tfs.dsyncWrites).to.equal(0);
+    h.log.wantDurable(21);
+    h.tfs.syncGate = null;
+    g.open();
+    await until(() => h.log.durableLsn === 21);
+    expect(h.tfs.fsyncs).to.equal(2); // the held one (record 0), and one for all 20 written meanwhile (they may overlap)
+    expect(h.durable[h.durable.length - 1]).to.equal(21); // one report, or one per sync
+    for (let i = 1; i < h.written.length; i++) expect(h.written[i]).to.be.greaterThan(h.written[i - 1]);
+    expect(readAllSegments(h.dir).map((r) => (r as { id: string }).id)).to.deep.equal(Array.from({ length: 21 }, (_, i) => String(i)));
+  });
+
+  it('writtenLsn only covers records on disk, durableLsn only what an fdatasync covered, in order', async () => {
+    const h = await open();
+    const violations: string[] = [];
+    let syncedUpTo = 0;
+    h.tfs.onSync = () => {
+      const onDisk = readAllSegments(h.dir).length;
+      if (onDisk < h.log.durableLsn) violations.push(`${onDisk} on disk, durable ${h.log.durableLsn}`);
+      syncedUpTo = onDisk; // what this fdatasync covers at most
+    };
+    h.log.onWritten((lsn) => {
+      const onDisk = readAllSegments(h.dir).length;
+      if (onDisk < lsn) violations.push(`${onDisk} on disk, written ${lsn}`);
+    });
+    h.log.onDurable((lsn) => {
+      if (lsn > syncedUpTo) violations.push(`durable ${lsn} past the last fdatasync (${syncedUpTo})`);
+    });
+    let n = 0;
+    for (let turn = 0; turn < 30; turn++) {
+      const k = 1 + (turn % 7);
+      for (let i = 0; i < k; i++) h.log.append(rec(++n));
+      if (turn % 3 === 0) h.log.wantDurable(n);
+      await tick();
+      expect(h.log.durableLsn).to.be.at.most(h.log.writtenLsn);
+      expect(h.log.writtenLsn).to.be.at.most(h.log.lastLsn);
+    }
+    h.log.wantDurable(n);
+    await until(() => h.log.durableLsn === n);
+    expect(violations).to.deep.equal([]);
+    expect(readAllSegments(h.dir)).to.have.length(n);
+  });
+
+  it('a failed fdatasync: written but not durable; the records are written again once, then durable', async () => {
+    const h = await open();
+    h.log.append(rec(1));
+    h.log.wantDurable(1);
+    await until(() => h.log.durableLsn === 1);
+    h.tfs.failSync = 'EIO';
+    h.log.append(rec(2));
+    h.log.append(rec(3));
+    h.log.wantDurable(3);
+    await until(() => !h.log.writable);
+    expect(h.log.writtenLsn).to.equal(3);
+    expect(h.log.durableLsn).to.equal(1);
+    h.tfs.failSync = null;
+    await until(() => h.log.writable && h.log.durableLsn === 3);
+    expect(readAllSegments(h.dir)).to.deep.equal([rec(1), rec(2), rec(3)]);
+  });
+
+  it('two fdatasyncs overlap; the earlier fails while the later succeeds -> neither counts; both written again once, in order', async () => {
+    const h = await open();
+    const g = gate();
+    h.tfs.syncGate = g.promise;
+    h.tfs.syncPlan = ['EIO', null];
+    h.log.append(rec(1));
+    h.log.wantDurable(1);
+    await until(() => h.log.writtenLsn === 1);
+    h.log.append(rec(2));
+    h.log.wantDurable(2);
+    await until(() => h.log.writtenLsn === 2);
+    await tick();
+    h.tfs.syncGate = null;
+    g.open();
+    await until(() => !h.log.writable);
+    expect(h.log.durableLsn).to.equal(0);
+    await until(() => h.log.writable && h.log.durableLsn === 2);
+    expect(readAllSegments(h.dir)).to.deep.equal([rec(1), rec(2)]);
+  });
+
+  it('a failed write (ENOSPC) is not reported written; recovers with nothing lost or duplicated', async () => {
+    const h = await open();
+    h.log.append(rec(1));
+    h.log.wantDurable(1);
+    await until(() => h.log.durableLsn === 1);
+    h.tfs.failWrites = 'ENOSPC';
+    h.tfs.partialBytes = 10;
+    h.log.append(rec(2));
+    h.log.wantDurable(2);
+    await until(() => !h.log.writable);
+    expect(h.log.writtenLsn).to.equal(1);
+    h.tfs.failWrites = null;
+    await until(() => h.log.writable && h.log.durableLsn === 2);
+    expect(readAllSegments(h.dir)).to.deep.equal([rec(1), rec(2)]);
+  });
+
+  it('rotation waits for the fdatasync of the old segment; records stay whole and in order across segments', async () => {
+    const h = await open({ segmentSize: 300 });
+    for (let i = 1; i <= 40; i++) {
+      h.log.append(rec(i));
+      if (i % 3 === 0) await tick();
+    }
+    h.log.wantDurable(40);
+    await until(() => h.log.durableLsn === 40);
+    expect(listDataDir(h.dir).segments.length).to.be.greaterThan(3);
+    expect(readAllSegments(h.dir).map((r) => (r as { id: string }).id)).to.deep.equal(Array.from({ length: 40 }, (_, i) => String(i + 1)));
+  });
+
+  it('the mode is read live: off again, always goes back to one O_DSYNC write per batch', async () => {
+    const h = await open();
+    h.log.append(rec(1));
+    h.log.wantDurable(1);
+    await until(() => h.log.durableLsn === 1);
+    expect(h.tfs.dsyncWrites).to.equal(0);
+    h.writeAhead.value = false;
+    h.log.append(rec(2));
+    await until(() => h.log.durableLsn === 2);
+    expect(h.tfs.dsyncWrites).to.equal(1);
+    expect(h.log.writtenLsn).to.equal(2);
+  });
+
+  it('records nobody waits for (lease replies) are written but not fsynced until a reply waits or the sync interval passes', async () => {
+    const h = await open({ syncIntervalMs: 40 });
+    for (let i = 1; i <= 10; i++) {
+      h.log.append(rec(i));
+      await tick();
+    }
+    await until(() => h.log.writtenLsn === 10);
+    expect(h.tfs.fsyncs).to.equal(0);
+    expect(h.log.durableLsn).to.equal(0);
+    await until(() => h.log.durableLsn === 10); // the interval's sync
+    expect(h.tfs.fsyncs).to.equal(1);
+    h.log.append(rec(11));
+    h.log.append(rec(12));
+    await until(() => h.log.writtenLsn === 12);
+    h.log.wantDurable(11);
+    await until(() => h.log.durableLsn === 12);
+    expect(h.tfs.fsyncs).to.equal(2);
+    h.log.append(rec(13));
+    await h.log.flush(); // flush waits for everything
+    expect(h.log.durableLsn).to.equal(13);
+  });
+
+  it('under everysec written and durable advance together (the policy promises no fsync per batch)', async () => {
+    const h = await open({ policy: 'everysec' });
+    h.log.append(rec(1));
+    await until(() => h.log.durableLsn === 1);
+    expect(h.log.writtenLsn).to.equal(1);
+    expect(h.tfs.fsyncs).to.equal(0);
+  });
+});

@@ -1,6 +1,6 @@
 import type { LogLevel } from '../log';
 import { LogRecord } from '../engine/records';
-import { FsOps, errorText, writeAll, writeAllNow } from './fs-ops';
+import { FsOps, errorText, writeAll } from './fs-ops';
 import * as codec from './record-codec';
 import { inDir, segmentName } from './data-files';
 
@@ -415,13 +415,6 @@ export class AppendLog {
           batch.settled = true;
         },
       );
-    } else if (ahead) {
-      const t = performance.now();
-      const pending = writeAllNow(this.o.fs, file.fd, data, pos);
-      if (pending) await pending;
-      this.stats.writeMicros += Math.round((performance.now() - t) * 1000);
-      this.stats.writes++;
-      file.unsynced = true;
     } else {
       const t = performance.now();
       await writeAll(this.o.fs, file.fd, data, pos);

@@ -3,10 +3,12 @@ import * as fs from 'fs';
 /**
  * The file operations the log, snapshots and manifest use while the broker
  * runs. Injectable so a test can make a write fail with ENOSPC or EIO, count
- * fsyncs, or stall a write. Asynchronous, so the event loop never waits for
- * the disk, except writeSync: a write into the page cache, which does not
- * wait for the disk either. (Start-up recovery reads with plain `fs`;
- * nothing else is running then.)
+ * fsyncs, or stall a write. All asynchronous: the event loop never waits on
+ * the disk. Not even a write into the page cache is made on the loop's
+ * thread: while an fdatasync of the file commits the journal, one can block
+ * for milliseconds (measured up to 8-19 ms here, see
+ * bench/results/perf-step-11-lease-durability.md). (Start-up recovery reads
+ * with plain `fs`; nothing else is running then.)
  */
 export interface FsOps {
   /** flags as in fs.open ('w', 'wx', 'r+', ...) */
@@ -19,12 +21,6 @@ export interface FsOps {
   openDsync?(path: string): Promise<number>;
   /** writes at `position`; resolves with the bytes written (may be fewer than asked) */
   write(fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<number>;
-  /**
-   * The same, on the calling thread: for a write into the page cache (no
-   * O_DSYNC, no fsync), which takes microseconds, where handing it to the
-   * threadpool costs a thread wake-up and a callback turn. Absent: write().
-   */
-  writeSync?(fd: number, buf: Buffer, offset: number, length: number, position: number): number;
   fdatasync(fd: number): Promise<void>;
   fsync(fd: number): Promise<void>;
   ftruncate(fd: number, length: number): Promise<void>;
@@ -45,7 +41,6 @@ export const nodeFsOps: FsOps = {
   open: (path, flags) => cb<number>((d) => fs.open(path, flags, 0o644, d)),
   openDsync: O_DSYNC ? (path) => cb<number>((d) => fs.open(path, fs.constants.O_WRONLY | O_DSYNC, d)) : undefined,
   write: (fd, buf, offset, length, position) => cb<number>((d) => fs.write(fd, buf, offset, length, position, (e, n) => d(e, n))),
-  writeSync: (fd, buf, offset, length, position) => fs.writeSync(fd, buf, offset, length, position),
   fdatasync: (fd) => cb<void>((d) => fs.fdatasync(fd, d)),
   fsync: (fd) => cb<void>((d) => fs.fsync(fd, d)),
   ftruncate: (fd, length) => cb<void>((d) => fs.ftruncate(fd, length, d)),
@@ -73,18 +68,6 @@ export async function writeAll(ops: FsOps, fd: number, buf: Buffer, position: nu
     if (n <= 0) throw Object.assign(new Error('write wrote 0 bytes'), { code: 'EIO' });
     off += n;
   }
-}
-
-/** writeAll on the calling thread where the ops can (see FsOps.writeSync) */
-export function writeAllNow(ops: FsOps, fd: number, buf: Buffer, position: number): Promise<void> | undefined {
-  if (!ops.writeSync) return writeAll(ops, fd, buf, position);
-  let off = 0;
-  while (off < buf.length) {
-    const n = ops.writeSync(fd, buf, off, buf.length - off, position + off);
-    if (n <= 0) throw Object.assign(new Error('write wrote 0 bytes'), { code: 'EIO' });
-    off += n;
-  }
-  return undefined;
 }
 
 /** a file written atomically: temp file, fsync, rename, fsync the directory */

@@ -82,23 +82,6 @@ export class TestFs implements FsOps {
     }
     return nodeFsOps.write(fd, buf, offset, length, position);
   }
-  /** offer writeSync (page-cache writes on the calling thread); false tests the threadpool path */
-  syncWrites = true;
-  get writeSync(): ((fd: number, buf: Buffer, offset: number, length: number, position: number) => number) | undefined {
-    if (!this.syncWrites) return undefined;
-    return (fd, buf, offset, length, position) => {
-      this.writes++;
-      if (this.failWrites) {
-        if (this.partialBytes > 0) {
-          const n = Math.min(this.partialBytes, length);
-          this.partialBytes = 0;
-          return fs.writeSync(fd, buf, offset, n, position); // the next call fails
-        }
-        throw errno(this.failWrites);
-      }
-      return fs.writeSync(fd, buf, offset, length, position);
-    };
-  }
   async fdatasync(fd: number): Promise<void> {
     const planned = this.syncPlan.length > 0 ? this.syncPlan.shift()! : undefined;
     if (this.syncGate) await this.syncGate;
