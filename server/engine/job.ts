@@ -1,4 +1,5 @@
 import { JobPolicy, jobPolicy } from './job-policy';
+import { JobKind, jobKind } from './job-kind';
 import { JobKey, idOfKey, jobKey } from './job-key';
 import { fromEngineTime, toEngineTime } from './job-time';
 
@@ -34,22 +35,27 @@ export function parsePriority(word: string): Priority | undefined {
   return i < 0 ? undefined : (i as Priority);
 }
 
-// `bits` packs state, priority and deliveries into one small integer (a Smi, no box):
-// state in 0..7, priority in 8..31 (steps of 8), deliveries in steps of 32. Arithmetic,
-// not bit operations, so a delivery count past 2^26 still counts right (it only stops being a Smi).
+// `place` packs state, priority and listSeq into one number, a small integer (Smi, no box)
+// while listSeq < 2^26: state in 0..7, priority in steps of 8, listSeq in steps of 32.
+// Arithmetic, not bit operations, so a larger listSeq stays exact (it only costs a box then).
 const STATE_SPAN = 8;
 const PRIORITY_SPAN = 4;
-const DELIVERY_UNIT = STATE_SPAN * PRIORITY_SPAN;
+const SEQ_UNIT = STATE_SPAN * PRIORITY_SPAN;
 
 /**
  * The fields of a job that a plain queued job (ready, ungrouped, no TTL,
- * never failed) leaves at their defaults: group key, deadline-heap
+ * never failed) leaves at their defaults: deliveries, updatedAt (a queued job's is its createdAt), group key, deadline-heap
  * place, the times and owner of a delivery, the outcome. A Job allocates
  * one the first time any of them is set to something else, and keeps it.
- * Split off so a million queued jobs do not carry 11 unused fields each
+ * Split off so a million queued jobs do not carry 13 unused fields each
  * (perf-step-10.md); the accessors on Job say what each field means.
  */
 class JobExtra {
+  deliveries = 0;
+  constructor(
+    /** the job's updatedAt (engine ms) */
+    public updated: number,
+  ) {}
   group: Bytes = '';
   heapIndex = -1;
   deadline = 0;
@@ -69,7 +75,7 @@ class JobExtra {
  * move between states O(1) without extra allocations.
  *
  * Memory: a million queued jobs are a million of these, so a job keeps only
- * the 13 fields every job needs (V8 here has no pointer compression: 8 bytes
+ * the 10 fields every job needs (V8 here has no pointer compression: 8 bytes
  * each, plus 24 of header). What only scheduled, active, finished, grouped
  * or TTL jobs need is in a JobExtra allocated the first time one of those
  * fields gets a value other than its default (JobExtra below). The accessors
@@ -81,28 +87,20 @@ export class Job {
   prev: Job | null = null;
   next: Job | null = null;
   /**
-   * Position in its state list: set by JobList.push from the list's own
-   * counter, so it grows along the list. JOBS pages by it. Runtime only:
-   * never persisted (a load rebuilds the lists in order, which renumbers).
-   */
-  listSeq = 0;
-  /**
    * links in its group's ready line (group-state.ts) while ready; every ready job is
    * in one, the ungrouped ones in the line of the group ''
    */
   gprev: Job | null = null;
   gnext: Job | null = null;
-  /** state, priority and deliveries (see DELIVERY_UNIT) */
-  private bits: number;
+  /** state, priority and listSeq (see SEQ_UNIT) */
+  private place: number;
   /** the id: a number for decimal ids such as the server makes, so none of those needs a string of its own (job-key.ts) */
   readonly key: JobKey;
-  readonly queue: Bytes;
+  /** queue and policy, shared between jobs (job-kind.ts) */
+  readonly kind: JobKind;
   readonly payload: Bytes;
-  // createdAt and updatedAt, stored as engine-time offsets that are Smis (job-time.ts)
+  /** createdAt, as an engine-time offset that is a Smi (job-time.ts) */
   private created: number;
-  private updated: number;
-  /** retries, backoff and lease, shared between jobs (see job-policy.ts) */
-  readonly policy: JobPolicy;
   /** null until a field kept there is set (JobExtra below) */
   private extra: JobExtra | null = null;
 
@@ -119,52 +117,74 @@ export class Job {
     /** TTL deadline (engine clock ms), 0 = none; REQUEUE clears it */
     expiresAt: number,
   ) {
-    this.bits = JobState.Ready + priority * STATE_SPAN;
+    this.place = JobState.Ready + priority * STATE_SPAN;
     this.key = typeof id === 'number' ? id : jobKey(id);
-    this.queue = queue;
+    this.kind = jobKind(queue, jobPolicy(retries, backoffBase, backoffMax, lease));
     this.payload = payload;
     this.created = toEngineTime(createdAt);
-    this.updated = this.created;
-    this.policy = jobPolicy(retries, backoffBase, backoffMax, lease);
     if (expiresAt !== 0) this.more().expiresAt = expiresAt;
   }
 
   /** the JobExtra, made on first use */
   private more(): JobExtra {
-    return this.extra ?? (this.extra = new JobExtra());
+    return this.extra ?? (this.extra = new JobExtra(this.createdAt));
   }
 
   get id(): Bytes {
     return idOfKey(this.key);
   }
 
+  get queue(): Bytes {
+    return this.kind.queue;
+  }
+  /** retries, backoff and lease, shared between jobs (see job-policy.ts) */
+  get policy(): JobPolicy {
+    return this.kind.policy;
+  }
+
   get state(): JobState {
-    return this.bits % STATE_SPAN;
+    return this.place % STATE_SPAN;
   }
   set state(s: JobState) {
-    this.bits += s - (this.bits % STATE_SPAN);
+    this.place += s - (this.place % STATE_SPAN);
   }
 
   get priority(): Priority {
-    return (Math.floor(this.bits / STATE_SPAN) % PRIORITY_SPAN) as Priority;
+    return (Math.floor(this.place / STATE_SPAN) % PRIORITY_SPAN) as Priority;
   }
 
-  get deliveries(): number {
-    return Math.floor(this.bits / DELIVERY_UNIT);
+  /**
+   * Position in its state list: set by JobList.push from the list's own
+   * counter, so it grows along the list. JOBS pages by it. Runtime only:
+   * never persisted (a load rebuilds the lists in order, which renumbers).
+   */
+  get listSeq(): number {
+    return Math.floor(this.place / SEQ_UNIT);
   }
-  set deliveries(n: number) {
-    this.bits = (this.bits % DELIVERY_UNIT) + n * DELIVERY_UNIT;
+  set listSeq(n: number) {
+    this.place = (this.place % SEQ_UNIT) + n * SEQ_UNIT;
   }
 
   get createdAt(): number {
     return fromEngineTime(this.created);
   }
 
+  // ---- kept in the JobExtra; a default value needs none --------------------------------
+
+  /** when it last changed state (or was touched); a job's createdAt until then */
   get updatedAt(): number {
-    return fromEngineTime(this.updated);
+    return this.extra === null ? this.createdAt : this.extra.updated;
   }
   set updatedAt(t: number) {
-    this.updated = toEngineTime(t);
+    if (this.extra !== null) this.extra.updated = t;
+    else if (t !== this.createdAt) this.more().updated = t;
+  }
+
+  get deliveries(): number {
+    return this.extra === null ? 0 : this.extra.deliveries;
+  }
+  set deliveries(n: number) {
+    if (n !== 0 || this.extra !== null) this.more().deliveries = n;
   }
 
   /** re-deliveries allowed after failures */
@@ -181,8 +201,6 @@ export class Job {
   get lease(): number {
     return this.policy.lease;
   }
-
-  // ---- kept in the JobExtra; a default value needs none --------------------------------
 
   /** ENQUEUE ... GROUP key; '' = no group */
   get group(): Bytes {

@@ -153,9 +153,10 @@ export class SnapshotWriter {
     let fd = -1;
     try {
       fd = await fs.open(tmp, 'w');
-      // A Map iterator survives changes: removed jobs are skipped (they were
-      // written before removal), new ones come after every job of the start.
-      // So the walk ends once all of those are written, whatever keeps coming.
+      // The walk survives changes (JobIndex.values): it meets every job of the
+      // start at least once (one removed meanwhile was written before removal,
+      // and is in `done`, as are new ones). So it ends once all of those are
+      // written, whatever keeps coming.
       const it = this.o.store.jobs.values();
       for (let more = this.written < this.total; more;) {
         const slice = Math.max(1, this.o.slice());
