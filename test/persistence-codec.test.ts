@@ -294,8 +294,13 @@ describe('persistence: frame reader', () => {
 describe('persistence: snapshot job codec', () => {
   it('covers every field of Job (a new field must be persisted or declared runtime-only)', () => {
     const job = new Job('i', 'q', 'p', 1, T, 3, 1000, 60_000, 30_000, 0);
-    const known = new Set<string>([...PERSISTED_JOB_FIELDS, ...RUNTIME_JOB_FIELDS]);
-    expect(Object.keys(job).filter((k) => !known.has(k))).to.deep.equal([]);
+    // where the accessors keep their values (the id's key, queue + policy, state/priority/listSeq, createdAt, the JobExtra)
+    const storage = ['key', 'kind', 'place', 'created', 'extra'];
+    const known = new Set<string>([...PERSISTED_JOB_FIELDS, ...RUNTIME_JOB_FIELDS, ...storage]);
+    const accessors = Object.entries(Object.getOwnPropertyDescriptors(Job.prototype))
+      .filter(([, d]) => d.get !== undefined)
+      .map(([k]) => k);
+    expect([...Object.keys(job), ...accessors].filter((k) => !known.has(k))).to.deep.equal([]);
   });
 
   it('round-trips a job with every field set, bytes 0..255 included', () => {
@@ -320,6 +325,16 @@ describe('persistence: snapshot job codec', () => {
     expect(snapCodec.lastPrevIs(before.id)).to.equal(true);
     expect(snapCodec.lastPrevIs(`${before.id}x`)).to.equal(false);
     expect(snapCodec.lastPrevIs(null)).to.equal(false);
+    // a decimal prev id is compared with a job's number key in place
+    const numbered = new Job('i', 'q', 'p', 1, T, 0, 0, 0, 0, 0);
+    numbered.prev = new Job('1234', 'q', '', 1, T, 0, 0, 0, 0, 0);
+    const f2 = encodeJob(numbered);
+    expect(readJobFrame(f2, FRAME_HEADER, f2.length)!.id).to.equal('i');
+    expect(snapCodec.lastPrevIs(1234)).to.equal(true);
+    expect(snapCodec.lastPrevIs(123)).to.equal(false);
+    expect(snapCodec.lastPrevIs('1234')).to.equal(true);
+    const f3 = encodeJob(numbered.prev);
+    expect(readJobFrame(f3, FRAME_HEADER, f3.length)!.key).to.equal(1234);
     for (const f of PERSISTED_JOB_FIELDS) expect(fast[f], `fast ${f}`).to.deep.equal(job[f]);
   });
 });

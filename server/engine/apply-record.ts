@@ -18,9 +18,10 @@ export function applyRecord(store: JobStore, rec: LogRecord): void {
       const old = store.jobs.get(rec.id);
       if (old) store.drop(old); // an id reused after its job was removed by retention
       const q = store.queue(rec.queue);
-      const job = new Job(rec.id, rec.queue, rec.payload, rec.priority, rec.at, rec.retries, rec.backoffBase, rec.backoffMax, rec.lease, rec.expiresAt);
+      // the queue's own name string, not the command's: one string for all of a queue's jobs
+      const job = new Job(rec.id, q.name, rec.payload, rec.priority, rec.at, rec.retries, rec.backoffBase, rec.backoffMax, rec.lease, rec.expiresAt);
       job.group = rec.group;
-      store.jobs.set(rec.id, job);
+      store.jobs.set(job);
       for (const o of store.observers) o.created?.(job);
       if (rec.seq >= store.nextSeq) store.nextSeq = rec.seq + 1;
       q.counters.enqueued++;

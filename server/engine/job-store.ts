@@ -1,5 +1,6 @@
 import { Bytes, Job, JobState } from './job';
 import { JobList } from './job-list';
+import { JobIndex } from './job-index';
 import { DeadlineHeap } from './deadline-heap';
 import { QueueState } from './queue-state';
 import { CronSetRecord } from './records';
@@ -38,7 +39,7 @@ export interface StoreObserver {
  * lists, counts and the heap never disagree.
  */
 export class JobStore {
-  readonly jobs = new Map<Bytes, Job>();
+  readonly jobs = new JobIndex();
   readonly queues = new Map<Bytes, QueueState>();
   readonly heap = new DeadlineHeap();
   readonly crons = new Map<Bytes, CronSetRecord>();
@@ -174,7 +175,7 @@ export class JobStore {
     const wasBacklog = job.state <= JobState.Active;
     this.leave(q, job);
     this.heap.remove(job);
-    this.jobs.delete(job.id);
+    this.jobs.delete(job);
     for (const o of this.observers) o.dropped?.(job);
     if (wasBacklog) {
       this.roomFreed(q);

@@ -1,4 +1,5 @@
 import { Job, JobState, Priority } from '../engine/job';
+import { JobKey, numberKeyAt } from '../engine/job-key';
 import { QueueState } from '../engine/queue-state';
 import { CronSetRecord } from '../engine/records';
 import { GroupLimits, NO_LIMITS, RateLimit, noLimits, rateFromFields } from '../engine/flow-limits';
@@ -316,9 +317,11 @@ export function lastPrev(): string | null {
   return prevStart < 0 ? null : latin1(prevBuf, prevStart, prevEnd);
 }
 
-/** whether the prev id of the job readJobFrame returned last is `id` (compared in place, no string made) */
-export function lastPrevIs(id: string | null): boolean {
-  if (prevStart < 0) return id === null;
+/** whether the prev id of the job readJobFrame returned last is the id of `key` (compared in place, no string made) */
+export function lastPrevIs(key: JobKey | null): boolean {
+  if (prevStart < 0) return key === null;
+  if (typeof key === 'number') return numberKeyAt(prevBuf, prevStart, prevEnd) === key;
+  const id = key;
   const n = prevEnd - prevStart;
   if (id === null || id.length !== n) return false;
   const b = prevBuf;
@@ -387,8 +390,9 @@ export function readJobFrame(buf: Buffer, start: number, end: number): Job | nul
   }
   if (at !== end) return null;
   if ((priority !== 0 && priority !== 1 && priority !== 2) || !(state >= JobState.Ready && state <= JobState.Cancelled && Number.isInteger(state))) return null;
+  const key = numberKeyAt(buf, is, ie);
   const job = new Job(
-    latin1(buf, is, ie),
+    key >= 0 ? key : latin1(buf, is, ie),
     queueNames.get(buf, qs, qe),
     latin1(buf, ys, ye),
     priority,

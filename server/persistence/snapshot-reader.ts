@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import { Job, JobState } from '../engine/job';
+import { JobKey, idOfKey } from '../engine/job-key';
 import { JobStore } from '../engine/job-store';
 import { CronSetRecord, GroupConfigRecord } from '../engine/records';
 import { rateFromFields } from '../engine/flow-limits';
@@ -76,7 +77,7 @@ export async function readSnapshot(path: string, name: string): Promise<LoadedSn
   const tailsByQueue = new Map<string, Array<Job | null>>();
   let tailsQueue: string | null = null;
   let tails: Array<Job | null> = [];
-  const add = (job: Job, prevIs: (id: string | null) => boolean, prev: () => string | null) => {
+  const add = (job: Job, prevIs: (key: JobKey | null) => boolean, prev: () => string | null) => {
     if (job.queue !== tailsQueue) {
       let t = tailsByQueue.get(job.queue);
       if (t === undefined) tailsByQueue.set(job.queue, (t = [null, null, null, null, null, null, null, null]));
@@ -89,7 +90,7 @@ export async function readSnapshot(path: string, name: string): Promise<LoadedSn
     if (count < written.length) written[count] = job;
     else written.push(job);
     count++;
-    if (prevIs(tail === null ? null : tail.id)) {
+    if (prevIs(tail === null ? null : tail.key)) {
       if (prevIds !== null) prevIds.push(undefined);
     } else {
       if (prevIds === null) prevIds = new Array<string | null | undefined>(count - 1).fill(undefined);
@@ -122,7 +123,7 @@ export async function readSnapshot(path: string, name: string): Promise<LoadedSn
         const { prev, job } = jobFromBody(body);
         add(
           job,
-          (id) => id === prev,
+          (key) => (key === null ? null : idOfKey(key)) === prev,
           () => prev,
         );
         return;
@@ -212,7 +213,7 @@ export async function installSnapshot(store: JobStore, snap: LoadedSnapshot, nam
       for (let i = 0; i < n; i++) {
         const job = jobs[i];
         const size: number = map.size;
-        map.set(job.id, job);
+        map.set(job);
         if (map.size === size) throw new CodecError(`job ${JSON.stringify(job.id)} twice`);
         if (q === null || q.name !== job.queue) q = store.queue(job.queue);
         store.listFor(q, job).push(job);
@@ -229,7 +230,7 @@ export async function installSnapshot(store: JobStore, snap: LoadedSnapshot, nam
       for (let i = 0; i < n; i++) {
         const job = jobs[i];
         const size: number = map.size;
-        map.set(job.id, job);
+        map.set(job);
         if (map.size === size) throw new CodecError(`job ${JSON.stringify(job.id)} twice`);
         if (job.queue !== lastQueue) {
           lastQueue = job.queue;

@@ -41,9 +41,11 @@ class JobMarks {
   private readonly shards: Array<Set<Job>> = Array.from({ length: MARK_SHARDS }, () => new Set<Job>());
 
   private shard(job: Job): Set<Job> {
-    const id = job.id;
+    const id = job.key;
+    // ids are mostly decimal counters (number keys): consecutive ones spread over the shards.
+    // Of a string id, the last two characters spread them and createdAt mixes in the rest.
+    if (typeof id === 'number') return this.shards[id & (MARK_SHARDS - 1)];
     const n = id.length;
-    // ids are mostly decimal counters: their last two characters spread them; createdAt mixes in the rest
     const k = (n > 1 ? id.charCodeAt(n - 1) * 31 + id.charCodeAt(n - 2) * 7 : n > 0 ? id.charCodeAt(0) : 0) + job.createdAt;
     return this.shards[k & (MARK_SHARDS - 1)];
   }
@@ -151,9 +153,10 @@ export class SnapshotWriter {
     let fd = -1;
     try {
       fd = await fs.open(tmp, 'w');
-      // A Map iterator survives changes: removed jobs are skipped (they were
-      // written before removal), new ones come after every job of the start.
-      // So the walk ends once all of those are written, whatever keeps coming.
+      // The walk survives changes (JobIndex.values): it meets every job of the
+      // start at least once (one removed meanwhile was written before removal,
+      // and is in `done`, as are new ones). So it ends once all of those are
+      // written, whatever keeps coming.
       const it = this.o.store.jobs.values();
       for (let more = this.written < this.total; more;) {
         const slice = Math.max(1, this.o.slice());
