@@ -313,7 +313,7 @@ async function partRb(): Promise<void> {
   }
   say();
   say(
-    `${int(n)} requests per cell. resq: \`appendfsync always\` (default: each reply waits for its group-commit fsync); Redis: AOF \`everysec\`. ` +
+    `${int(n)} requests per cell. resq: \`appendfsync always\` (default: ENQUEUE replies wait for their group-commit fsync, CLAIM/ACK replies for the write: \`lease-durability written\`); Redis: AOF \`everysec\`. ` +
       'PING, ENQUEUE, LPUSH: redis-benchmark itself. The pair: a job must be claimed before its id can be acknowledged, so redis-benchmark ' +
       '(fixed commands, `__rand_int__` cannot produce live ids) cannot drive it: the queue is pre-filled with n jobs (untimed), then a ' +
       'small pipelined Node client (50 connections x P slots, raw RESP, writes coalesced per turn) runs `CLAIM pairs` -> `ACK id DELIVERY d` ' +
@@ -668,7 +668,9 @@ async function main(): Promise<void> {
       `BullMQ ${machine.bullmq}, bee-queue ${machine.beeQueue}; load average at start ${load.map((x) => x.toFixed(2)).join(' / ')} ` +
       '(a shared machine: compare within a run, as ratios).',
   );
-  say(`Servers: resq \`appendfsync always\` (its default); redis-server AOF \`everysec\`, loopback, ephemeral port, temp dir (${os.tmpdir()}).`);
+  say(
+    `Servers: resq \`appendfsync always\`, \`lease-durability written\` (its defaults); redis-server AOF \`everysec\`, loopback, ephemeral port, temp dir (${os.tmpdir()}).`,
+  );
   say();
   const started = Date.now();
   if (only.includes('rb')) await partRb();
