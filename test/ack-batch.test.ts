@@ -133,7 +133,7 @@ describe('ACK IDS: ACL checks every id against its queue', function () {
   });
 });
 
-describe('ACK IDS: durable before the reply', function () {
+describe('ACK IDS: in the log before the reply (written under lease-durability written, the default; fsynced under fsync)', function () {
   this.timeout(30000);
   let broker: BrokerProcess;
   const clients = new Clients(() => broker.port);
