@@ -96,6 +96,10 @@ export class Queue<T = unknown, R = unknown> extends TypedEmitter<QueueEvents> {
    * the ids of those that were enqueued.
    */
   async enqueueMany(queue: string, items: ReadonlyArray<EnqueueItem<T>>, defaults: EnqueueOptions = {}): Promise<string[]> {
+    // the same options for every item (no per-item options, no ID or BLOCK): one ENQUEUE ... PAYLOADS per batch
+    if (defaults.id === undefined && defaults.block === undefined && items.every((it) => it.options === undefined)) {
+      return this.enqueueSameOptions(queue, items, defaults);
+    }
     const all = items.map((it) => {
       const o = { ...defaults, ...it.options };
       return { args: [queue, this.codec.encode(it.payload), ...enqueueArgs(o)], blocking: o.block !== undefined };
@@ -124,6 +128,37 @@ export class Queue<T = unknown, R = unknown> extends TypedEmitter<QueueEvents> {
         } else ids[start + i] = String(id);
       });
       if (failed) throw new BatchError(ids, errors);
+    }
+    return ids as string[];
+  }
+
+  /** enqueueMany's fast path: `ENQUEUE queue PAYLOADS n ...` per `batchSize` items, one id or error per payload */
+  private async enqueueSameOptions(queue: string, items: ReadonlyArray<EnqueueItem<T>>, defaults: EnqueueOptions): Promise<string[]> {
+    const options = enqueueArgs(defaults);
+    const ids: (string | null)[] = new Array(items.length).fill(null);
+    const errors: (ResqError | null)[] = new Array(items.length).fill(null);
+    for (let start = 0; start < items.length; start += this.batchSize) {
+      const end = Math.min(items.length, start + this.batchSize);
+      let failed = false;
+      const args: Arg[] = [queue, 'PAYLOADS', end - start];
+      for (let i = start; i < end; i++) args.push(this.codec.encode(items[i].payload));
+      for (const o of options) args.push(o);
+      let replies: unknown[];
+      try {
+        replies = (await this.run(this.redis, 'ENQUEUE', args)) as unknown[];
+      } catch (err) {
+        // the whole command was refused (or the connection failed): no item of it is known to be enqueued
+        for (let i = start; i < end; i++) errors[i] = toResqError(err, 'ENQUEUE');
+        throw new BatchError(ids, errors);
+      }
+      for (let i = start; i < end; i++) {
+        const r = replies[i - start];
+        if (r instanceof Error) {
+          errors[i] = toResqError(r, 'ENQUEUE');
+          failed = true;
+        } else ids[i] = replyString(r as Raw);
+      }
+      if (failed) throw new BatchError(ids, errors); // later batches are not sent, as on the pipelined path
     }
     return ids as string[];
   }

@@ -106,7 +106,14 @@ const ENQUEUE_OPTIONS = `${JOB_OPTIONS} [ID id] [BLOCK ms]`;
 
 export const COMMAND_SPECS = [
   // jobs
-  spec('enqueue', -3, ['write', 'blocking'], 'job', `queue payload ${ENQUEUE_OPTIONS}`, 'Creates a job and returns its id (idempotent with ID).'),
+  spec(
+    'enqueue',
+    -3,
+    ['write', 'blocking'],
+    'job',
+    `queue payload ${ENQUEUE_OPTIONS} | queue PAYLOADS numjobs payload [payload ...] ${JOB_OPTIONS}`,
+    'Creates a job and returns its id (idempotent with ID); the PAYLOADS form creates many with the same options and replies one id (or error) per payload.',
+  ),
   spec(
     'claim',
     -2,

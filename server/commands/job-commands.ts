@@ -1,6 +1,7 @@
 import { EngineError } from '../engine/engine-errors';
 import { isAckBatch, readAckBatch } from '../rules/ack-batch';
 import { argError, MAX_BLOCK_MS, MAX_DURATION_MS, OptionReader } from '../rules/args';
+import { isEnqueueBatch, readEnqueueBatch } from '../rules/enqueue-batch';
 import { enqueueOptionsFromWords } from '../rules/enqueue-options';
 import { checkQueueName } from '../rules/names';
 import { checkPayload } from '../rules/payload';
@@ -10,6 +11,10 @@ import { writeJobEntries, writeStatus } from './reply-shapes';
 const enqueue: Handler = (ctx, c, args) => {
   const [, queue, payload] = args;
   checkQueueName(queue);
+  if (isEnqueueBatch(args)) {
+    enqueueBatch(ctx, c, queue, args);
+    return;
+  }
   checkPayload(payload, ctx.settings.int('max-payload'));
   const { options, block } = enqueueOptionsFromWords(args, 3);
   try {
@@ -25,6 +30,19 @@ const enqueue: Handler = (ctx, c, args) => {
     c.block(cancel, block, () => c.writer.error(e.wire));
   }
 };
+
+/** one element per payload, each what the single ENQUEUE would reply for it (an id, or -TOOBIG / -FULL ... in place) */
+function enqueueBatch(ctx: Parameters<Handler>[0], c: Parameters<Handler>[1], queue: string, args: string[]): void {
+  const { payloads, options } = readEnqueueBatch(args);
+  const maxPayload = ctx.settings.int('max-payload');
+  c.writer.arrayHeader(payloads.length);
+  for (const payload of payloads) {
+    replyOrError(c, () => {
+      checkPayload(payload, maxPayload);
+      c.writer.bulk(ctx.engine.enqueue(queue, payload, options));
+    });
+  }
+}
 
 const claim: Handler = (ctx, c, args) => {
   const r = new OptionReader(args, 2);
