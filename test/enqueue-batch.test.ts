@@ -2,8 +2,8 @@
 import { expect } from 'chai';
 import { execFileSync } from 'child_process';
 import Redis from 'ioredis';
-import { BrokerProcess, startBroker } from './helpers/broker';
-import { Clients, brokerForSuite, cmd, expectError, fields } from './helpers/util';
+import { startBroker } from './helpers/broker';
+import { brokerForSuite, cmd, expectError, fields } from './helpers/util';
 
 /** the batch reply with each error element as its message */
 const batch = async (r: Redis, queue: string, ...rest: Array<string | number>): Promise<string[]> =>
@@ -68,16 +68,9 @@ describe('ENQUEUE PAYLOADS: the batch form (ioredis)', function () {
 
 describe('ENQUEUE PAYLOADS: ACL, redis-cli and kill -9', function () {
   this.timeout(30000);
-  let b: BrokerProcess;
-  const broker = () => b;
-  const clients = new Clients(() => b.port);
-  before(async () => {
-    b = await startBroker();
-  });
-  after(async () => {
-    clients.closeAll();
-    await b.cleanup();
-  });
+  const suite = brokerForSuite(() => startBroker());
+  const { clients } = suite;
+  const broker = () => suite.broker;
 
   it('a user without access to the queue gets NOPERM and nothing is enqueued', async () => {
     const admin = clients.make();

@@ -65,11 +65,17 @@ export function cmd(r: Redis, ...args: Array<string | number | Buffer>): Promise
  * One broker for a describe block: started in `before`, its connections
  * closed and the broker removed in `after`. Call inside describe().
  */
-export function brokerForSuite(start: () => Promise<{ port: number; cleanup(): Promise<void> }>): { readonly port: number; readonly clients: Clients } {
-  let broker: { port: number; cleanup(): Promise<void> } | null = null;
+export function brokerForSuite<B extends { port: number; cleanup(): Promise<void> }>(
+  start: () => Promise<B>,
+): { readonly port: number; readonly clients: Clients; readonly broker: B } {
+  let broker: B | null = null;
   const suite = {
     get port() {
       return broker!.port;
+    },
+    /** the started broker (for kill and restart) */
+    get broker() {
+      return broker!;
     },
     clients: new Clients(() => broker!.port),
   };
