@@ -364,8 +364,9 @@ export class AppendLog {
    * another policy are still unsynced) it is written, then fdatasync'ed.
    *
    * Writing ahead (see AppendLogOptions.writeAhead), batches are written as
-   * soon as they form, never behind a sync, and one fdatasync at a time
-   * covers every batch written before it began (see startSync).
+   * soon as they form, never behind a sync; each fdatasync (at most PIPELINE
+   * at a time, started on demand) covers the batches written before it began
+   * (see startSync).
    */
   private async writeBatch(max: number): Promise<void> {
     const file = this.file!;
