@@ -98,67 +98,56 @@ export class Queue<T = unknown, R = unknown> extends TypedEmitter<QueueEvents> {
   async enqueueMany(queue: string, items: ReadonlyArray<EnqueueItem<T>>, defaults: EnqueueOptions = {}): Promise<string[]> {
     // the same options for every item (no per-item options, no ID or BLOCK): one ENQUEUE ... PAYLOADS per batch
     if (defaults.id === undefined && defaults.block === undefined && items.every((it) => it.options === undefined)) {
-      return this.enqueueSameOptions(queue, items, defaults);
+      const options = enqueueArgs(defaults);
+      return this.inBatches(items.length, async (start, end) => {
+        const args: Arg[] = [queue, 'PAYLOADS', end - start];
+        for (let i = start; i < end; i++) args.push(this.codec.encode(items[i].payload));
+        for (const o of options) args.push(o);
+        const replies = (await this.run(this.redis, 'ENQUEUE', args)) as unknown[];
+        return replies.map((r) => (r instanceof Error ? [r, null] : [null, replyString(r as Raw)]));
+      });
     }
     const all = items.map((it) => {
       const o = { ...defaults, ...it.options };
       return { args: [queue, this.codec.encode(it.payload), ...enqueueArgs(o)], blocking: o.block !== undefined };
     });
-    const ids: (string | null)[] = new Array(all.length).fill(null);
-    const errors: (ResqError | null)[] = new Array(all.length).fill(null);
-    for (let start = 0; start < all.length; start += this.batchSize) {
-      const batch = all.slice(start, start + this.batchSize);
+    return this.inBatches(all.length, async (start, end) => {
+      const batch = all.slice(start, end);
       const send = async (conn: Redis) => {
         const p = conn.pipeline();
         for (const b of batch) p.call('ENQUEUE', ...b.args);
         return p.exec();
       };
-      let results: [Error | null, unknown][] | null;
-      try {
-        results = batch.some((b) => b.blocking) ? await this.withBlocking(send) : await send(this.redis);
-      } catch (err) {
-        results = batch.map(() => [err as Error, null]);
-      }
-      let failed = false;
-      batch.forEach((_, i) => {
-        const [err, id] = results?.[i] ?? [new Error('no reply'), null];
-        if (err) {
-          errors[start + i] = toResqError(err, 'ENQUEUE');
-          failed = true;
-        } else ids[start + i] = String(id);
-      });
-      if (failed) throw new BatchError(ids, errors);
-    }
-    return ids as string[];
+      return (batch.some((b) => b.blocking) ? await this.withBlocking(send) : await send(this.redis)) ?? [];
+    });
   }
 
-  /** enqueueMany's fast path: `ENQUEUE queue PAYLOADS n ...` per `batchSize` items, one id or error per payload */
-  private async enqueueSameOptions(queue: string, items: ReadonlyArray<EnqueueItem<T>>, defaults: EnqueueOptions): Promise<string[]> {
-    const options = enqueueArgs(defaults);
-    const ids: (string | null)[] = new Array(items.length).fill(null);
-    const errors: (ResqError | null)[] = new Array(items.length).fill(null);
-    for (let start = 0; start < items.length; start += this.batchSize) {
-      const end = Math.min(items.length, start + this.batchSize);
-      let failed = false;
-      const args: Arg[] = [queue, 'PAYLOADS', end - start];
-      for (let i = start; i < end; i++) args.push(this.codec.encode(items[i].payload));
-      for (const o of options) args.push(o);
-      let replies: unknown[];
+  /**
+   * enqueueMany's batches, `batchSize` items each: `send` returns [error, id]
+   * per item (a rejection fails every item of its batch). After a batch with
+   * a failed item, later batches are not sent: BatchError with what is known.
+   */
+  private async inBatches(count: number, send: (start: number, end: number) => Promise<Array<[Error | null, unknown]>>): Promise<string[]> {
+    const ids: (string | null)[] = new Array(count).fill(null);
+    const errors: (ResqError | null)[] = new Array(count).fill(null);
+    for (let start = 0; start < count; start += this.batchSize) {
+      const end = Math.min(count, start + this.batchSize);
+      let results: Array<[Error | null, unknown]>;
       try {
-        replies = (await this.run(this.redis, 'ENQUEUE', args)) as unknown[];
+        results = await send(start, end);
       } catch (err) {
-        // the whole command was refused (or the connection failed): no item of it is known to be enqueued
-        for (let i = start; i < end; i++) errors[i] = toResqError(err, 'ENQUEUE');
-        throw new BatchError(ids, errors);
+        results = [];
+        for (let i = start; i < end; i++) results.push([err as Error, null]);
       }
+      let failed = false;
       for (let i = start; i < end; i++) {
-        const r = replies[i - start];
-        if (r instanceof Error) {
-          errors[i] = toResqError(r, 'ENQUEUE');
+        const [err, id] = results[i - start] ?? [new Error('no reply'), null];
+        if (err) {
+          errors[i] = toResqError(err, 'ENQUEUE');
           failed = true;
-        } else ids[i] = replyString(r as Raw);
+        } else ids[i] = String(id);
       }
-      if (failed) throw new BatchError(ids, errors); // later batches are not sent, as on the pipelined path
+      if (failed) throw new BatchError(ids, errors);
     }
     return ids as string[];
   }

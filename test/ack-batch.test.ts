@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { execFileSync } from 'child_process';
 import Redis from 'ioredis';
 import { BrokerProcess, startBroker } from './helpers/broker';
-import { Clients, brokerForSuite, cmd, expectError, fields } from './helpers/util';
+import { Clients, brokerForSuite, cmd, expectError, fields, skipWithoutRedisCli } from './helpers/util';
 
 /** enqueues n jobs into queue and claims them; their ids in claim order */
 async function claimed(r: Redis, queue: string, n: number): Promise<string[]> {
@@ -163,11 +163,7 @@ describe('ACK IDS with redis-cli', function () {
     execFileSync('redis-cli', ['-p', String(broker.port), ...args.map(String)], { encoding: 'latin1', timeout: 10000 }).trimEnd();
 
   before(async function () {
-    try {
-      execFileSync('redis-cli', ['--version']);
-    } catch {
-      this.skip();
-    }
+    skipWithoutRedisCli(this);
     broker = await startBroker();
   });
   after(async () => {

@@ -7,7 +7,7 @@ import * as path from 'path';
 import Redis, { RedisOptions } from 'ioredis';
 import Redis6 from 'ioredis6';
 import { BrokerProcess, startBroker } from './helpers/broker';
-import { Clients, cmd, expectError, fields, waitFor } from './helpers/util';
+import { Clients, cmd, expectError, fields, waitFor, skipWithoutRedisCli } from './helpers/util';
 
 /** a limited user has no INFO: skip ioredis's INFO ready check (it would only warn) */
 const AS = (username: string, password: string): RedisOptions => ({ username, password, enableReadyCheck: false });
@@ -242,11 +242,7 @@ describe('ACL with redis-cli', function () {
     );
 
   before(async function () {
-    try {
-      execFileSync('redis-cli', ['--version']);
-    } catch {
-      this.skip();
-    }
+    skipWithoutRedisCli(this);
     broker = await startBroker({ requirepass: 'rootpw' });
   });
   after(async () => {

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { execFileSync } from 'child_process';
 import Redis from 'ioredis';
 import { startBroker } from './helpers/broker';
-import { brokerForSuite, cmd, expectError, fields } from './helpers/util';
+import { brokerForSuite, cmd, expectError, fields, skipWithoutRedisCli } from './helpers/util';
 
 /** the batch reply with each error element as its message */
 const batch = async (r: Redis, queue: string, ...rest: Array<string | number>): Promise<string[]> =>
@@ -82,11 +82,7 @@ describe('ENQUEUE PAYLOADS: ACL, redis-cli and kill -9', function () {
   });
 
   it('redis-cli prints one id per line', function () {
-    try {
-      execFileSync('redis-cli', ['--version']);
-    } catch {
-      this.skip();
-    }
+    skipWithoutRedisCli(this);
     const out = execFileSync('redis-cli', ['-p', String(broker().port), 'ENQUEUE', 'cli', 'PAYLOADS', '2', 'a', 'b'], { encoding: 'latin1' }).trimEnd();
     expect(out.split('\n')).to.have.length(2);
     for (const line of out.split('\n')) expect(line).to.match(/^\d+$/);

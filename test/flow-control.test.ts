@@ -16,7 +16,7 @@ import * as path from 'path';
 import { createInterface } from 'readline';
 import Redis from 'ioredis';
 import { BrokerProcess, startBroker } from './helpers/broker';
-import { Clients, cmd, fields, sleep, waitFor } from './helpers/util';
+import { Clients, cmd, fields, sleep, waitFor, skipWithoutRedisCli } from './helpers/util';
 
 interface Line {
   ev: string;
@@ -315,11 +315,7 @@ describe('flow control end to end (issue 14)', function () {
     };
 
     before(function () {
-      try {
-        execFileSync('redis-cli', ['--version']);
-      } catch {
-        this.skip();
-      }
+      skipWithoutRedisCli(this);
     });
 
     it('ENQUEUE ... GROUP, QCONFIG RATE and GROUP-*, GROUP CONFIG/STATS/LIST/RESET, STATUS group, CLAIM rotating across groups', () => {

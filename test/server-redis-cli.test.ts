@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { skipWithoutRedisCli } from './helpers/util';
 import { execFileSync } from 'child_process';
 import { BrokerProcess, startBroker } from './helpers/broker';
 
@@ -17,11 +18,7 @@ describe('server: redis-cli', function () {
     execFileSync('redis-cli', ['-p', String(broker.port), ...args.map(String)], { input, encoding: 'latin1', timeout: 10000 }).replace(/\n$/, '');
 
   before(async function () {
-    try {
-      execFileSync('redis-cli', ['--version']);
-    } catch {
-      this.skip();
-    }
+    skipWithoutRedisCli(this);
     broker = await startBroker();
   });
   after(async () => {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'child_process';
 import { expect } from 'chai';
 import Redis, { RedisOptions } from 'ioredis';
 
@@ -87,4 +88,13 @@ export function brokerForSuite<B extends { port: number; cleanup(): Promise<void
     await broker?.cleanup();
   });
   return suite;
+}
+
+/** skips the calling test (or, from a hook, its suite) where redis-cli is not installed (.ci/run installs it) */
+export function skipWithoutRedisCli(ctx: Mocha.Context): void {
+  try {
+    execFileSync('redis-cli', ['--version']);
+  } catch {
+    ctx.skip();
+  }
 }
