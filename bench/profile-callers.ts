@@ -7,17 +7,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-
-interface CpuNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-interface CpuProfile {
-  nodes: CpuNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
+import type { CpuNode, CpuProfile } from './profile-summary';
 
 function frameName(n: CpuNode): string {
   const f = n.callFrame;

@@ -7,12 +7,13 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-interface CpuNode {
+/** the parts of a V8 .cpuprofile these tools read */
+export interface CpuNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   children?: number[];
 }
-interface CpuProfile {
+export interface CpuProfile {
   nodes: CpuNode[];
   samples: number[];
   timeDeltas: number[];
