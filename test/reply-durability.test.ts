@@ -4,7 +4,7 @@ import type { Broker } from '../server/broker';
 import { startInProcessBroker } from './helpers/in-process-broker';
 import { ScriptedLog } from './helpers/scripted-log';
 import { BrokerProcess, startBroker } from './helpers/broker';
-import { fields, waitFor } from './helpers/util';
+import { expectError, fields, waitFor } from './helpers/util';
 import { sleep } from './helpers/persistence-fs';
 
 /**
@@ -134,7 +134,7 @@ for (const mode of ['written', 'fsync'] as const)
 
     it('a blocked CLAIM woken by an ENQUEUE: the delivery needs the enqueue written, the ENQUEUE reply needs it durable', async () => {
       const claim = track(worker.call('CLAIM', 'q', 'BLOCK', '5000'));
-      await waitFor(() => broker.clients.all().next() !== undefined && [...broker.clients.all()].some((c) => c.isBlocked), 'the CLAIM parked');
+      await waitFor(() => [...broker.clients.all()].some((c) => c.isBlocked), 'the CLAIM parked');
       const enqueue = track(producer.call('ENQUEUE', 'q', 'p'));
       await waitFor(() => log.lastLsn === 2, 'the enqueue and the claim appended');
       await settle();
@@ -146,6 +146,20 @@ for (const mode of ['written', 'fsync'] as const)
       log.sync();
       const [reply, id] = await Promise.all([claim.value, enqueue.value]);
       expect((reply as unknown[][])[0][0]).to.equal(id);
+    });
+
+    it('CONFIG SET lease-durability switches at once; a bad value is -ERR naming the choices', async () => {
+      const other = mode === 'written' ? 'fsync' : 'written';
+      await expectError(producer.call('CONFIG', 'SET', 'lease-durability', 'sometimes'), 'ERR', /expected one of written, fsync/);
+      expect(await producer.call('CONFIG', 'SET', 'lease-durability', other)).to.equal('OK');
+      await enqueueDurably('q', 1);
+      const claim = track(worker.call('CLAIM', 'q'));
+      await waitFor(() => log.lastLsn === 2, 'the claim appended');
+      log.write();
+      await settle();
+      expect(claim.settled()).to.equal(other === 'written');
+      log.sync();
+      await claim.value;
     });
   });
 

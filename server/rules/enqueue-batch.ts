@@ -14,7 +14,8 @@ import { enqueueOptionsFromWords, EnqueueOptions } from './enqueue-options';
  * to commands that were syntax errors.
  */
 export function isEnqueueBatch(args: readonly string[]): boolean {
-  return args.length >= 5 && args[2].toUpperCase() === 'PAYLOADS' && /^[0-9]+$/.test(args[3]);
+  // the length first: args[2] is a payload in the single form (up to max-payload), not worth upper-casing
+  return args.length >= 5 && args[2].length === 8 && args[2].toUpperCase() === 'PAYLOADS' && /^[0-9]+$/.test(args[3]);
 }
 
 export interface EnqueueBatch {
