@@ -294,8 +294,9 @@ describe('persistence: frame reader', () => {
 describe('persistence: snapshot job codec', () => {
   it('covers every field of Job (a new field must be persisted or declared runtime-only)', () => {
     const job = new Job('i', 'q', 'p', 1, T, 3, 1000, 60_000, 30_000, 0);
-    // where the accessors keep their values (the id's key, queue + policy, state/priority/listSeq, createdAt, the JobExtra)
-    const storage = ['key', 'kind', 'place', 'created', 'extra'];
+    // where the accessors keep their values (the id's key, queue + policy, state/priority/listSeq, createdAt, the JobExtra,
+    // the payload's arena ref) and what is derived from a persisted field (payloadSize)
+    const storage = ['key', 'kind', 'place', 'created', 'extra', 'body', 'payloadSize'];
     const known = new Set<string>([...PERSISTED_JOB_FIELDS, ...RUNTIME_JOB_FIELDS, ...storage]);
     const accessors = Object.entries(Object.getOwnPropertyDescriptors(Job.prototype))
       .filter(([, d]) => d.get !== undefined)

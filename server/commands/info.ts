@@ -40,14 +40,19 @@ const SECTIONS = new Map<string, Section>(
         ['blocked_waitjobs', waiting.job],
       ];
     },
-    memory: () => {
+    memory: (ctx) => {
       const m = process.memoryUsage();
+      const arena = ctx.engine.payloadStats();
+      // external already includes arrayBuffers (the payload arena's chunks among them)
       return [
-        ['used_memory', m.heapUsed + m.external + m.arrayBuffers],
-        ['used_memory_human', `${((m.heapUsed + m.external + m.arrayBuffers) / MB).toFixed(2)}M`],
+        ['used_memory', m.heapUsed + m.external],
+        ['used_memory_human', `${((m.heapUsed + m.external) / MB).toFixed(2)}M`],
         ['used_memory_rss', m.rss],
         ['used_memory_rss_human', `${(m.rss / MB).toFixed(2)}M`],
         ['used_memory_heap_total', m.heapTotal],
+        ['payload_arena_bytes', arena.bytes],
+        ['payload_arena_used_bytes', arena.used],
+        ['payload_arena_payloads', arena.payloads],
       ];
     },
     persistence: (ctx) => [['loading', ctx.gate.loading ? 1 : 0], ['async_loading', 0], ...ctx.persistence.info()],

@@ -17,6 +17,7 @@ import { limitsOf, refreshGroup } from './group-book';
 import { MinHeap } from './min-heap';
 import { TokenBucket } from './token-bucket';
 import { peekInTurn } from './claim-order';
+import { ArenaStats, payloads } from './payload-arena';
 
 /** Where records go once applied: the append-only log, or nowhere in memory-only tests. */
 export interface Journal {
@@ -807,6 +808,11 @@ export class Engine {
   }
 
   /** numbers for INFO: parked requests of each kind */
+  /** the payload arena of this process (payload-arena.ts), for INFO memory */
+  payloadStats(): ArenaStats {
+    return payloads.stats();
+  }
+
   waiterCounts(): { claim: number; enqueue: number; job: number } {
     const sum = (t: Map<Bytes, WaitList<unknown>>) => [...t.values()].reduce((n, l) => n + l.size, 0);
     return { claim: sum(this.claimWaiters), enqueue: sum(this.enqueueWaiters), job: sum(this.jobWaiters) };

@@ -177,6 +177,8 @@ export class JobStore {
     this.heap.remove(job);
     this.jobs.delete(job);
     for (const o of this.observers) o.dropped?.(job);
+    // after every observer: a running snapshot copied the job in beforeChange
+    job.releasePayload();
     if (wasBacklog) {
       this.roomFreed(q);
       this.forgetIfIdle(q, job);

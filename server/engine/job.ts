@@ -2,6 +2,7 @@ import { JobPolicy, jobPolicy } from './job-policy';
 import { JobKind, jobKind } from './job-kind';
 import { JobKey, idOfKey, jobKey } from './job-key';
 import { fromEngineTime, toEngineTime } from './job-time';
+import { payloads } from './payload-arena';
 
 /**
  * Byte strings: JS strings whose char codes are bytes 0..255 (latin1). Ids,
@@ -98,7 +99,8 @@ export class Job {
   readonly key: JobKey;
   /** queue and policy, shared between jobs (job-kind.ts) */
   readonly kind: JobKind;
-  readonly payload: Bytes;
+  /** the payload: a ref into the payload arena, or the string itself when empty or large (payload-arena.ts) */
+  private body: number | Bytes;
   /** createdAt, as an engine-time offset that is a Smi (job-time.ts) */
   private created: number;
   /** null until a field kept there is set (JobExtra below) */
@@ -107,7 +109,8 @@ export class Job {
   constructor(
     id: Bytes | JobKey,
     queue: Bytes,
-    payload: Bytes,
+    /** the bytes, or what payloads.storeBytes returned for them */
+    payload: Bytes | number,
     priority: Priority,
     createdAt: number,
     retries: number,
@@ -120,7 +123,7 @@ export class Job {
     this.place = JobState.Ready + priority * STATE_SPAN;
     this.key = typeof id === 'number' ? id : jobKey(id);
     this.kind = jobKind(queue, jobPolicy(retries, backoffBase, backoffMax, lease));
-    this.payload = payload;
+    this.body = typeof payload === 'number' ? payload : payloads.storeString(payload);
     this.created = toEngineTime(createdAt);
     if (expiresAt !== 0) this.more().expiresAt = expiresAt;
   }
@@ -132,6 +135,27 @@ export class Job {
 
   get id(): Bytes {
     return idOfKey(this.key);
+  }
+
+  /** a new string each time it is read from the arena: read it once per use */
+  get payload(): Bytes {
+    return typeof this.body === 'number' ? payloads.read(this.body) : this.body;
+  }
+  get payloadSize(): number {
+    return typeof this.body === 'number' ? payloads.size(this.body) : this.body.length;
+  }
+  /** the first n bytes, without reading the rest */
+  payloadHead(n: number): Bytes {
+    return typeof this.body === 'number' ? payloads.head(this.body, n) : this.body.slice(0, n);
+  }
+  /** the bytes: a view into the arena, to be copied at once (the slot is reused once the job is dropped) */
+  payloadBytes(): Buffer {
+    return typeof this.body === 'number' ? payloads.view(this.body) : Buffer.from(this.body, 'latin1');
+  }
+  /** the store drops the job: its arena slot goes back for reuse, and the job reads as empty from now on */
+  releasePayload(): void {
+    if (typeof this.body === 'number') payloads.free(this.body);
+    this.body = '';
   }
 
   get queue(): Bytes {

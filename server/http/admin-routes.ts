@@ -67,7 +67,7 @@ function payload(ctx: ApiContext, req: ApiRequest): ApiReply {
   return {
     status: 200,
     body: null,
-    raw: { bytes: Buffer.from(job.payload, 'latin1'), contentType: 'application/octet-stream' },
+    raw: { bytes: Buffer.from(job.payloadBytes()), contentType: 'application/octet-stream' },
     headers: { 'Content-Disposition': `attachment; filename="${name}"`, 'X-Content-Type-Options': 'nosniff' },
   };
 }

@@ -1,6 +1,7 @@
 import { Job, JobState, Priority } from '../engine/job';
 import { JobKey, numberKeyAt } from '../engine/job-key';
 import { QueueState } from '../engine/queue-state';
+import { payloads } from '../engine/payload-arena';
 import { CronSetRecord } from '../engine/records';
 import { GroupLimits, NO_LIMITS, RateLimit, noLimits, rateFromFields } from '../engine/flow-limits';
 import { CodecError, Kind, RECORD_TYPES, decodeValue, encodeFrame, encodeRecord, recordFromBody } from './record-codec';
@@ -93,7 +94,7 @@ export function encodeJob(job: Job): Buffer {
     job.prev === null ? null : Buffer.from(job.prev.id, 'latin1'),
     Buffer.from(job.id, 'latin1'),
     Buffer.from(job.queue, 'latin1'),
-    Buffer.from(job.payload, 'latin1'),
+    job.payloadBytes(),
     job.priority,
     job.createdAt,
     job.retries,
@@ -394,7 +395,7 @@ export function readJobFrame(buf: Buffer, start: number, end: number): Job | nul
   const job = new Job(
     key >= 0 ? key : latin1(buf, is, ie),
     queueNames.get(buf, qs, qe),
-    latin1(buf, ys, ye),
+    payloads.storeBytes(buf, ys, ye),
     priority,
     createdAt,
     retries,

@@ -97,70 +97,81 @@ export async function readSnapshot(path: string, name: string): Promise<LoadedSn
       prevIds.push(prev());
     }
   };
-  const walk = await walkFile(path, (buf, s, e) => {
-    if (header && !end) {
-      const job = readJobFrame(buf, s, e);
-      if (job) {
-        add(job, lastPrevIs, lastPrev);
+  // a snapshot that cannot be used gives its jobs' arena slots back (an older one may be tried next)
+  try {
+    const walk = await walkFile(path, (buf, s, e) => {
+      if (header && !end) {
+        const job = readJobFrame(buf, s, e);
+        if (job) {
+          add(job, lastPrevIs, lastPrev);
+          return;
+        }
+      }
+      const body = decodeBody(buf, s, e);
+      const code = body[0] as number;
+      if (end) throw new CodecError('frame after the end frame');
+      if (code === SNAP_HEADER) {
+        if (header) throw new CodecError('second header');
+        header = headerFromBody(body);
+        if (header.format !== SNAP_FORMAT) throw new CodecError(`unknown snapshot format ${header.format}`);
+        // room for the jobs the header announces (bounded: a frame is at least a few dozen bytes)
+        const n = Math.min(header.jobs, Math.floor(fs.statSync(path).size / 32));
+        if (Number.isInteger(n) && n > 0) written = new Array<Job>(n);
         return;
       }
-    }
-    const body = decodeBody(buf, s, e);
-    const code = body[0] as number;
-    if (end) throw new CodecError('frame after the end frame');
-    if (code === SNAP_HEADER) {
-      if (header) throw new CodecError('second header');
-      header = headerFromBody(body);
-      if (header.format !== SNAP_FORMAT) throw new CodecError(`unknown snapshot format ${header.format}`);
-      // room for the jobs the header announces (bounded: a frame is at least a few dozen bytes)
-      const n = Math.min(header.jobs, Math.floor(fs.statSync(path).size / 32));
-      if (Number.isInteger(n) && n > 0) written = new Array<Job>(n);
-      return;
-    }
-    if (!header) throw new CodecError('no header');
-    switch (code) {
-      case SNAP_JOB: {
-        const { prev, job } = jobFromBody(body);
-        add(
-          job,
-          (key) => (key === null ? null : idOfKey(key)) === prev,
-          () => prev,
-        );
-        return;
+      if (!header) throw new CodecError('no header');
+      switch (code) {
+        case SNAP_JOB: {
+          const { prev, job } = jobFromBody(body);
+          add(
+            job,
+            (key) => (key === null ? null : idOfKey(key)) === prev,
+            () => prev,
+          );
+          return;
+        }
+        case SNAP_QUEUE:
+          queues.push(queueFromBody(body));
+          return;
+        case GROUP_CONFIG: {
+          const rec = recordFromBody(body);
+          if (rec.type === 'group-config') groupConfigs.push(rec);
+          return;
+        }
+        case CRON_SET:
+        case CRON_SET_WORDS:
+          crons.push(cronFromBody(body));
+          return;
+        case SNAP_END:
+          end = endFromBody(body);
+          return;
+        default:
+          throw new CodecError(`unexpected frame type ${code}`);
       }
-      case SNAP_QUEUE:
-        queues.push(queueFromBody(body));
-        return;
-      case GROUP_CONFIG: {
-        const rec = recordFromBody(body);
-        if (rec.type === 'group-config') groupConfigs.push(rec);
-        return;
-      }
-      case CRON_SET:
-      case CRON_SET_WORDS:
-        crons.push(cronFromBody(body));
-        return;
-      case SNAP_END:
-        end = endFromBody(body);
-        return;
-      default:
-        throw new CodecError(`unexpected frame type ${code}`);
+    });
+    if (written.length !== count) written.length = count;
+    if (walk.end.kind !== 'clean')
+      throw new SnapshotError(name, walk.end.offset, walk.end.kind === 'torn' ? `incomplete (${walk.end.reason})` : walk.end.reason);
+    const h = header as SnapshotHeader | null;
+    const e = end as { jobs: number; queues: number; crons: number } | null;
+    if (!h) throw new SnapshotError(name, 0, walk.size === 0 ? 'empty file' : 'no header');
+    if (!e) throw new SnapshotError(name, walk.size, 'incomplete: no end frame');
+    if (e.jobs !== count || count !== h.jobs || e.queues !== queues.length || e.crons !== crons.length) {
+      throw new SnapshotError(
+        name,
+        walk.size,
+        `counts do not match (jobs ${count}/${h.jobs}/${e.jobs}, queues ${queues.length}/${e.queues}, crons ${crons.length}/${e.crons})`,
+      );
     }
-  });
-  if (written.length !== count) written.length = count;
-  if (walk.end.kind !== 'clean') throw new SnapshotError(name, walk.end.offset, walk.end.kind === 'torn' ? `incomplete (${walk.end.reason})` : walk.end.reason);
-  const h = header as SnapshotHeader | null;
-  const e = end as { jobs: number; queues: number; crons: number } | null;
-  if (!h) throw new SnapshotError(name, 0, walk.size === 0 ? 'empty file' : 'no header');
-  if (!e) throw new SnapshotError(name, walk.size, 'incomplete: no end frame');
-  if (e.jobs !== count || count !== h.jobs || e.queues !== queues.length || e.crons !== crons.length) {
-    throw new SnapshotError(
-      name,
-      walk.size,
-      `counts do not match (jobs ${count}/${h.jobs}/${e.jobs}, queues ${queues.length}/${e.queues}, crons ${crons.length}/${e.crons})`,
-    );
+    return { header: h, queues, crons, groupConfigs, jobs: written, prevIds, bytes: walk.size };
+  } catch (e) {
+    releasePayloads(written, count);
+    throw e;
   }
-  return { header: h, queues, crons, groupConfigs, jobs: written, prevIds, bytes: walk.size };
+}
+
+function releasePayloads(jobs: Job[], n: number): void {
+  for (let i = 0; i < n; i++) jobs[i].releasePayload();
 }
 
 /** a state list's index within its queue: 0-2 ready by priority, then one per other state */
@@ -257,6 +268,7 @@ export async function installSnapshot(store: JobStore, snap: LoadedSnapshot, nam
   } catch (e) {
     if (!(e instanceof CodecError)) throw e;
     store.jobs.clear();
+    releasePayloads(jobs, n);
     store.queues.clear();
     store.crons.clear();
     throw new SnapshotError(name, snap.bytes, e.message);

@@ -71,8 +71,8 @@ export function jobEntryFields(preview: number): readonly JobField[] {
     { name: 'created-at', kind: 'int', value: (j) => j.createdAt },
     { name: 'updated-at', kind: 'int', value: (j) => j.updatedAt },
     { name: 'due-at', kind: 'int', value: dueAt },
-    { name: 'payload-size', kind: 'int', value: (j) => j.payload.length },
-    { name: 'payload-head', kind: 'bytes', value: (j): Bytes => j.payload.slice(0, preview) },
+    { name: 'payload-size', kind: 'int', value: (j) => j.payloadSize },
+    { name: 'payload-head', kind: 'bytes', value: (j): Bytes => j.payloadHead(preview) },
     { name: 'last-error', kind: 'bytes', value: (j) => j.lastError },
   ];
 }
