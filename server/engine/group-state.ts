@@ -12,7 +12,7 @@ export interface ReadyLine {
   readonly size: number;
   /** the job after `job` (a job of this line) */
   after(job: Job): Job | null;
-  /** a job that became ready; it is already in its queue's ready list (JobStore.enter) */
+  /** a job that became ready: already in its queue's ready list, and added in that list's order (JobStore.enter, the snapshot reader) */
   add(job: Job): void;
   /** a job that leaves ready; called while it is still in its queue's ready list (JobStore.leave) */
   unlink(job: Job): void;

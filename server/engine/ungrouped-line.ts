@@ -20,7 +20,8 @@ function firstUngrouped(job: Job | null): Job | null {
  * the list (jobs join at the back), so the grouped jobs it steps over are
  * each stepped over once per stay in the list: a claim costs O(1) amortized,
  * though the one that takes an ungrouped job followed by a long run of
- * grouped ones walks that run. Only queues that mix both pay it.
+ * grouped ones walks that run, and a PEEK walks the grouped jobs between
+ * the ungrouped ones it shows. Only queues that mix both pay it.
  */
 export class UngroupedLine implements ReadyLine {
   head: Job | null = null;
