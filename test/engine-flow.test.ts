@@ -113,7 +113,7 @@ function groupDump(q: QueueState | undefined) {
   if (!q) return null;
   const line = (g: GroupState, p: number): string[] => {
     const ids: string[] = [];
-    for (let j = g.ready[p].head; j; j = j.gnext) ids.push(j.id);
+    for (let j = g.ready[p].head; j; j = g.ready[p].after(j)) ids.push(j.id);
     return ids;
   };
   const groups = [...q.groups.values()]

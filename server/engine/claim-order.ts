@@ -19,21 +19,22 @@ export interface Allowance {
  * its turn by the time its priority is picked.
  */
 function* inTurn(q: QueueState, p: number, may: (g: GroupState, job: Job) => boolean): Generator<[GroupState, Job]> {
-  const cursor = new Map<GroupState, Job | null>();
+  // each group's last job yielded: the next is looked up only when the group's turn comes again
+  const last = new Map<GroupState, Job>();
   let round: GroupState[] = [];
   for (const g of q.rings[p]) {
     const job = g.ready[p].head;
     if (job === null || !may(g, job)) continue;
-    cursor.set(g, job.gnext);
+    last.set(g, job);
     yield [g, job];
     round.push(g);
   }
   while (round.length > 0) {
     const next: GroupState[] = [];
     for (const g of round) {
-      const job = cursor.get(g) ?? null;
+      const job = g.ready[p].after(last.get(g)!);
       if (job === null || !may(g, job)) continue;
-      cursor.set(g, job.gnext);
+      last.set(g, job);
       yield [g, job];
       next.push(g);
     }

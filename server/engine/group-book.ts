@@ -1,6 +1,7 @@
 import { Job, JobState } from './job';
 import { GroupLimits, NO_LIMITS, UNGROUPED, effectiveLimits } from './flow-limits';
 import { GroupState } from './group-state';
+import { UngroupedLine } from './ungrouped-line';
 import { QueueState } from './queue-state';
 
 /**
@@ -17,7 +18,13 @@ export function limitsOf(q: QueueState, key: string): GroupLimits {
 
 export function groupOf(q: QueueState, key: string): GroupState {
   let g = q.groups.get(key);
-  if (!g) q.groups.set(key, (g = new GroupState(key, limitsOf(q, key))));
+  if (!g) {
+    g =
+      key === UNGROUPED
+        ? new GroupState(key, NO_LIMITS, [new UngroupedLine(), new UngroupedLine(), new UngroupedLine()])
+        : new GroupState(key, limitsOf(q, key));
+    q.groups.set(key, g);
+  }
   return g;
 }
 
@@ -27,11 +34,7 @@ export function joinGroup(q: QueueState, job: Job): boolean {
   if (g.backlog++ === 0 && g.key !== UNGROUPED) q.groupsWithJobs++;
   if (job.deliveries > 0) g.inProgress++;
   if (job.state === JobState.Active) g.active++;
-  else if (job.state === JobState.Ready) {
-    // a retry goes before the jobs of its group that were never handed out (see GroupLine)
-    if (job.deliveries > 0 && job.group !== UNGROUPED) g.ready[job.priority].pushFront(job);
-    else g.ready[job.priority].pushBack(job);
-  }
+  else if (job.state === JobState.Ready) g.ready[job.priority].add(job);
   return refreshGroup(q, g);
 }
 

@@ -4,15 +4,39 @@ import type { TokenBucket } from './token-bucket';
 import type { WaitNode } from './wait-list';
 
 /**
- * One priority's ready jobs of one group, oldest first, linked through the
- * jobs' own gprev/gnext (a ready job is in its queue's list and in its
- * group's line at once). A retry goes to the front: within a group the job
- * that was already handed out comes before the ones that never were.
+ * One priority's ready jobs of one group, in the order the group hands them
+ * out: the head is the job a claim from this group takes next.
  */
-export class GroupLine {
+export interface ReadyLine {
+  readonly head: Job | null;
+  readonly size: number;
+  /** the job after `job` (a job of this line) */
+  after(job: Job): Job | null;
+  /** a job that became ready: already in its queue's ready list, and added in that list's order (JobStore.enter, the snapshot reader) */
+  add(job: Job): void;
+  /** a job that leaves ready; called while it is still in its queue's ready list (JobStore.leave) */
+  unlink(job: Job): void;
+}
+
+/**
+ * A group's line, linked through the jobs' own gprev/gnext (kept in their
+ * JobExtra, which a grouped job has anyway). A retry goes to the front:
+ * within a group the job that was already handed out comes before the ones
+ * that never were (what makes a concurrency of 1 strict FIFO per key).
+ */
+export class GroupLine implements ReadyLine {
   head: Job | null = null;
   tail: Job | null = null;
   size = 0;
+
+  after(job: Job): Job | null {
+    return job.gnext;
+  }
+
+  add(job: Job): void {
+    if (job.deliveries > 0) this.pushFront(job);
+    else this.pushBack(job);
+  }
 
   pushBack(job: Job): void {
     job.gprev = this.tail;
@@ -47,7 +71,6 @@ export class GroupLine {
  * waiting or active jobs (or a rate bucket that is not full again yet).
  */
 export class GroupState {
-  readonly ready: [GroupLine, GroupLine, GroupLine] = [new GroupLine(), new GroupLine(), new GroupLine()];
   /** ready + scheduled + active: what a group MAXLEN bounds */
   backlog = 0;
   active = 0;
@@ -70,6 +93,8 @@ export class GroupState {
     readonly key: Bytes,
     /** the limits that apply to it now (limitsOf), kept here so a claim does not look them up: set again when the queue's limits change */
     public limits: GroupLimits,
+    /** per priority; the ungrouped jobs' lines are views of the queue's ready lists (ungrouped-line.ts) */
+    readonly ready: readonly [ReadyLine, ReadyLine, ReadyLine] = [new GroupLine(), new GroupLine(), new GroupLine()],
   ) {}
 
   get readyCount(): number {

@@ -85,8 +85,10 @@ export class JobStore {
 
   /** takes the job out of its state's list; the caller sets a new state with enter() */
   leave(q: QueueState, job: Job): void {
+    // the group first: an ungrouped job's line finds the next one through the job's place in the list (ungrouped-line.ts)
+    const joined = job.state <= JobState.Active && leaveGroup(q, job);
     this.listFor(q, job).unlink(job);
-    if (job.state <= JobState.Active && leaveGroup(q, job)) this.readied(q);
+    if (joined) this.readied(q);
     // a slot under the queue's concurrency cap frees up: blocked claimers may take the next job
     if (job.state === JobState.Active && q.concurrency !== null && q.readyCount > 0) for (const o of this.observers) o.readied?.(q);
     if (job.state === JobState.Active && job.owner !== 0) {

@@ -45,11 +45,12 @@ const SEQ_UNIT = STATE_SPAN * PRIORITY_SPAN;
 
 /**
  * The fields of a job that a plain queued job (ready, ungrouped, no TTL,
- * never failed) leaves at their defaults: deliveries, updatedAt (a queued job's is its createdAt), group key, deadline-heap
- * place, the times and owner of a delivery, the outcome. A Job allocates
- * one the first time any of them is set to something else, and keeps it.
- * Split off so a million queued jobs do not carry 13 unused fields each
- * (perf-step-10.md); the accessors on Job say what each field means.
+ * never failed) leaves at their defaults: deliveries, updatedAt (a queued job's is its createdAt), group key and
+ * group-line links, deadline-heap place, the times and owner of a delivery,
+ * the outcome. A Job allocates one the first time any of them is set to
+ * something else, and keeps it. Split off so a million queued jobs do not
+ * carry 15 unused fields each (perf-step-10.md, perf-step-13-group-links.md);
+ * the accessors on Job say what each field means.
  */
 class JobExtra {
   deliveries = 0;
@@ -58,6 +59,8 @@ class JobExtra {
     public updated: number,
   ) {}
   group: Bytes = '';
+  gprev: Job | null = null;
+  gnext: Job | null = null;
   heapIndex = -1;
   deadline = 0;
   runAt = 0;
@@ -76,23 +79,17 @@ class JobExtra {
  * move between states O(1) without extra allocations.
  *
  * Memory: a million queued jobs are a million of these, so a job keeps only
- * the 10 fields every job needs (V8 here has no pointer compression: 8 bytes
+ * the 8 fields every job needs (V8 here has no pointer compression: 8 bytes
  * each, plus 24 of header). What only scheduled, active, finished, grouped
  * or TTL jobs need is in a JobExtra allocated the first time one of those
  * fields gets a value other than its default (JobExtra below). The accessors
  * below keep the one-field-per-fact view for the rest of the broker.
- * perf-step-10.md has the measurements.
+ * perf-step-10.md and perf-step-13-group-links.md have the measurements.
  */
 export class Job {
   // links: a job sits in at most one JobList (its state's list)
   prev: Job | null = null;
   next: Job | null = null;
-  /**
-   * links in its group's ready line (group-state.ts) while ready; every ready job is
-   * in one, the ungrouped ones in the line of the group ''
-   */
-  gprev: Job | null = null;
-  gnext: Job | null = null;
   /** state, priority and listSeq (see SEQ_UNIT) */
   private place: number;
   /** the id: a number for decimal ids such as the server makes, so none of those needs a string of its own (job-key.ts) */
@@ -232,6 +229,24 @@ export class Job {
   }
   set group(g: Bytes) {
     if (g !== '' || this.extra !== null) this.more().group = g;
+  }
+
+  /**
+   * links in its group's ready line (GroupLine in group-state.ts) while ready
+   * and grouped; an ungrouped job has none: its queue's ready list orders the
+   * ungrouped jobs (ungrouped-line.ts)
+   */
+  get gprev(): Job | null {
+    return this.extra === null ? null : this.extra.gprev;
+  }
+  set gprev(j: Job | null) {
+    if (j !== null || this.extra !== null) this.more().gprev = j;
+  }
+  get gnext(): Job | null {
+    return this.extra === null ? null : this.extra.gnext;
+  }
+  set gnext(j: Job | null) {
+    if (j !== null || this.extra !== null) this.more().gnext = j;
   }
 
   /** its place in the deadline heap, -1 = not in it */
