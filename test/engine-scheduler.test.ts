@@ -7,6 +7,7 @@ import { LogRecord } from '../server/engine/records';
 import { applyRecord } from '../server/engine/apply-record';
 import { pickPriority } from '../server/engine/priority-picker';
 import { backoffDelay } from '../server/engine/backoff';
+import { prng } from './helpers/prng';
 
 /**
  * The scheduler without sockets or sleeping: an Engine on a fake clock that
@@ -87,18 +88,6 @@ function engineError(fn: () => unknown): EngineError {
     return e as EngineError;
   }
   throw new Error('expected an EngineError');
-}
-
-/** deterministic PRNG (mulberry32) for randomized checks */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('engine scheduler (fake clock)', () => {

@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import Redis from 'ioredis';
 import { startBroker } from './helpers/broker';
-import { brokerForSuite, cmd, fields } from './helpers/util';
+import { brokerForSuite, fields } from './helpers/util';
 
 /** a payload that differs from its neighbours in length and in every byte (0-255 included) */
 function payloadOf(i: number): Buffer {

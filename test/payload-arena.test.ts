@@ -1,17 +1,6 @@
 import { expect } from 'chai';
 import { MAX_STORED, PayloadArena, SIZE_CLASSES } from '../server/engine/payload-arena';
-
-/** a deterministic generator (mulberry32), so a failure repeats */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng as rng } from './helpers/prng';
 
 function bytesString(random: () => number, len: number): string {
   let s = '';

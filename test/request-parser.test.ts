@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { ParserLimits, ProtocolError, RequestParser } from '../protocol/request-parser';
+import { prng as rng } from './helpers/prng';
 
 const LIMITS: ParserLimits = { maxArgs: 1024 * 1024, maxBulk: 512 * 1024 * 1024, maxInline: 64 * 1024 };
 
@@ -31,18 +32,6 @@ function oneByteAtATime(s: string): Buffer[] {
   const out: Buffer[] = [];
   for (let i = 0; i < b.length; i++) out.push(b.subarray(i, i + 1));
   return out;
-}
-
-/** Deterministic pseudo-random generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const ALL_BYTES = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join('');

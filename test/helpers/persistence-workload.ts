@@ -6,6 +6,9 @@ import { LogRecord } from '../../server/engine/records';
 import { openPersistence, RecoveryReport } from '../../server/persistence';
 import { DiskPersistence } from '../../server/persistence/disk-persistence';
 import { FsOps } from '../../server/persistence/fs-ops';
+import { prng } from './prng';
+
+export { prng };
 
 export const CONFIG: EngineConfig = {
   defaultRetries: 2,
@@ -37,18 +40,6 @@ export class JournalSlot {
   append(rec: LogRecord): void {
     this.target.append(rec);
   }
-}
-
-/** a small deterministic PRNG */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const QUEUES = ['emails', '\u0000\u00ffbin', '__proto__', 'constructor'];
