@@ -1,8 +1,8 @@
-import * as zlib from 'zlib';
 import { Packr, RESERVE_START_SPACE, Unpackr } from 'msgpackr';
 import type { EnqueueOptions } from '../engine/engine';
 import { LogRecord, RecordType } from '../engine/records';
 import { enqueueOptionsFromWords } from '../rules/enqueue-options';
+import { crc32 } from './crc32';
 import { FastReader, Interner } from './fast-reader';
 import { Kind } from './field-kind';
 
@@ -336,7 +336,7 @@ export function encodeFrame(body: unknown[]): Buffer {
   const buf = packr.pack(body, RESERVE_START_SPACE | FRAME_HEADER);
   const len = buf.length - FRAME_HEADER;
   buf.writeUInt32LE(len, 0);
-  buf.writeUInt32LE(zlib.crc32(buf.subarray(FRAME_HEADER)), 4);
+  buf.writeUInt32LE(crc32(buf, FRAME_HEADER, buf.length), 4);
   return buf;
 }
 
@@ -468,7 +468,7 @@ function encodeFast(rec: Record<string, unknown>, spec: TypeSpec): boolean {
   const len = p - start - FRAME_HEADER;
   buf.writeUInt32LE(len, start);
   const body = start + FRAME_HEADER;
-  buf.writeUInt32LE(zlib.crc32(buf.subarray(body, p)), start + 4);
+  buf.writeUInt32LE(crc32(buf, body, p), start + 4);
   arenaPos = p;
   frameStart = start;
   frameEnd = p;
@@ -607,7 +607,7 @@ export function walkFrames(buf: Buffer, from: number, visit: (start: number, end
     const end = start + len;
     if (end > n) return { kind: 'torn', offset: off, reason: `frame of ${len} bytes, ${n - start} present` };
     const crc = buf.readUInt32LE(off + 4);
-    if (zlib.crc32(buf.subarray(start, end)) !== crc) return { kind: 'corrupt', offset: off, reason: 'CRC mismatch' };
+    if (crc32(buf, start, end) !== crc) return { kind: 'corrupt', offset: off, reason: 'CRC mismatch' };
     try {
       visit(start, end, off);
     } catch (e) {
