@@ -1,5 +1,5 @@
 /**
- * Restart time, A/B: `node dist/bench/restart-bench.js --root A --root B [--fixture DIR] [--runs 3]`.
+ * Restart time, A/B: `node dist/bench/restart-bench.js --root A --root B [--fixture DIR] [--runs 3] [--log-level warn]`.
  *
  * Each root is a checkout with bin/resq-server and a built dist/ (e.g. a copy
  * of the old build next to the worktree). Runs alternate A, B, A, B, ... so a
@@ -24,6 +24,7 @@ const roots = args('root').map((r) => path.resolve(r));
 const fixture = args('fixture')[0];
 const runs = Number(args('runs')[0] ?? '3');
 const port = Number(args('port')[0] ?? '7420');
+const logLevel = args('log-level')[0] ?? 'warn';
 const nodeArgs = (args('node-args')[0] ?? '').split(' ').filter(Boolean);
 if (roots.length === 0) throw new Error('--root DIR (repeatable)');
 
@@ -51,7 +52,7 @@ async function once(root: string): Promise<{ ms: number; cpu: number }> {
   if (fixture) fs.cpSync(fixture, dir, { recursive: true });
   // the copy's dirty pages out first: else the broker's first fsync waits for them (ext4 commits them with its journal)
   execFileSync('sync');
-  const proc = spawn(process.execPath, [...nodeArgs, path.join(root, 'bin/resq-server'), '--port', String(port), '--dir', dir, '--log-level', 'warn'], {
+  const proc = spawn(process.execPath, [...nodeArgs, path.join(root, 'bin/resq-server'), '--port', String(port), '--dir', dir, '--log-level', logLevel], {
     stdio: 'ignore',
   });
   const t0 = now();
