@@ -1,14 +1,24 @@
-import * as cron from 'node-cron';
+import type * as NodeCron from 'node-cron';
 import { Engine } from '../engine/engine';
 import { EngineError } from '../engine/engine-errors';
 import { CronSetRecord } from '../engine/records';
 import { Logger } from '../log';
 
+let loaded: typeof NodeCron | undefined;
+/**
+ * node-cron, loaded on first use: it is a fair part of start-up
+ * (bench/results/perf-step-13-restart.md) and most brokers have no crons.
+ */
+function cron(): typeof NodeCron {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (loaded ??= require('node-cron') as typeof NodeCron);
+}
+
 /** checks a 5- or 6-field expression and a time zone; returns an error text or undefined */
 export function cronExpressionError(expression: string, timezone: string): string | undefined {
   const fields = expression.trim().split(/\s+/).length;
   if (fields !== 5 && fields !== 6) return `cron expression needs 5 or 6 fields, got ${fields}`;
-  if (!cron.validate(expression)) return `invalid cron expression '${expression}'`;
+  if (!cron().validate(expression)) return `invalid cron expression '${expression}'`;
   if (timezone !== '') {
     try {
       new Intl.DateTimeFormat('en-US', { timeZone: timezone });
@@ -21,7 +31,7 @@ export function cronExpressionError(expression: string, timezone: string): strin
 
 /** the next run of an expression from now, unix ms (0 if none) */
 export function nextRun(expression: string, timezone: string): number {
-  const task = cron.createTask(expression, () => {}, timezone ? { timezone } : {});
+  const task = cron().createTask(expression, () => {}, timezone ? { timezone } : {});
   const next = task.getNextRuns(1)[0];
   void task.destroy();
   return next ? next.getTime() : 0;
@@ -35,7 +45,7 @@ export function nextRun(expression: string, timezone: string): number {
  * catch-up run (`cron-catchup one`) or none (`none`).
  */
 export class CronScheduler {
-  private readonly tasks = new Map<string, cron.ScheduledTask>();
+  private readonly tasks = new Map<string, NodeCron.ScheduledTask>();
 
   constructor(
     private readonly engine: Engine,
@@ -67,7 +77,7 @@ export class CronScheduler {
     const entry = this.engine.store.crons.get(name);
     if (!entry) return;
     const tz = this.timezoneOf(entry);
-    const task = cron.createTask(entry.expression, (ctx) => this.fire(name, ctx.date.getTime()), {
+    const task = cron().createTask(entry.expression, (ctx) => this.fire(name, ctx.date.getTime()), {
       name: `resq-cron-${this.tasks.size}`,
       ...(tz ? { timezone: tz } : {}),
     });

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type * as Prom from 'prom-client';
 import type { Settings } from '../../config/settings';
 import type { Engine, EngineMetrics } from '../engine/engine';
 import type { FsyncObserver } from '../persistence/types';
@@ -48,15 +48,27 @@ const QUEUE_COUNTERS: ReadonlyArray<[string, string, keyof QueueCounters]> = [
   ['expired_leases', 'Deliveries whose lease ran out.', 'expiredLeases'],
 ];
 
+/** what prom-client's Registry answers as contentType before the registry exists */
+const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
+
 /**
  * Everything /metrics shows, in one prom-client registry. Gauges and
  * counters are read from the broker's own state when Prometheus scrapes
  * (collect callbacks), so commands pay nothing for them. The only work on
  * the hot path is the engine hook below: one histogram observation per
  * CLAIMed job and one per ACK.
+ *
+ * prom-client is loaded and the registry built at the first scrape: loading
+ * it is a good part of start-up (bench/results/perf-step-13-restart.md), and
+ * everything it shows is kept here meanwhile, except prom-client's process
+ * metrics (nodejs_gc_*, nodejs_eventloop_lag_*), which count from then on.
  */
 export class BrokerMetrics implements EngineMetrics, FsyncObserver {
-  readonly registry = new Registry();
+  private registry: Promise<Prom.Registry> | null = null;
+  private contentTypeOf = PROMETHEUS_TEXT;
+  /** prom-client while the registry is built */
+  private prom!: typeof Prom;
+  private reg!: Prom.Registry;
   private readonly timings = new Map<Bytes, QueueTimings>();
   /**
    * Claim time of touched jobs, whose updatedAt no longer is. Only TOUCH adds
@@ -65,7 +77,8 @@ export class BrokerMetrics implements EngineMetrics, FsyncObserver {
    */
   private readonly touchedClaims = new WeakMap<Job, { delivery: number; claimedAt: number }>();
   private touches = 0;
-  private readonly httpRequests: Counter<'route' | 'method' | 'status'>;
+  /** HTTP requests served, by route, method and status */
+  private readonly httpRequests = new Map<string, { route: string; method: string; status: string; n: number }>();
   private readonly fsync = new HistogramCells(FSYNC_BOUNDS_MS);
   private readonly batch = new HistogramCells(BATCH_BOUNDS);
   private opsPerSec = 0;
@@ -73,22 +86,26 @@ export class BrokerMetrics implements EngineMetrics, FsyncObserver {
   private readonly sampler: NodeJS.Timeout;
 
   constructor(private readonly b: MetricsSource) {
-    // nodejs_eventloop_lag_*: prom-client's monitorEventLoopDelay, 10 ms resolution by default;
-    // RESQ_EVENTLOOP_RESOLUTION_MS=1 (the benchmark sets it) sees sub-10 ms stalls, at the cost of a 1 ms timer
-    const resolution = Number(process.env.RESQ_EVENTLOOP_RESOLUTION_MS ?? '');
-    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: resolution >= 1 ? Math.floor(resolution) : 10 });
-    this.queueMetrics();
-    this.serverMetrics();
-    this.persistenceMetrics();
-    this.httpRequests = new Counter({
-      name: 'resq_http_requests_total',
-      help: 'Requests served by the HTTP listener, by route, method and status code.',
-      labelNames: ['route', 'method', 'status'],
-      registers: [this.registry],
-    });
     this.lastCommands = b.stats.commandsProcessed;
     this.sampler = setInterval(() => this.sample(), 1000);
     this.sampler.unref();
+  }
+
+  private build(prom: typeof Prom): Prom.Registry {
+    this.prom = prom;
+    this.reg = new prom.Registry();
+    // nodejs_eventloop_lag_*: prom-client's monitorEventLoopDelay, 10 ms resolution by default;
+    // RESQ_EVENTLOOP_RESOLUTION_MS=1 (the benchmark sets it) sees sub-10 ms stalls, at the cost of a 1 ms timer
+    const resolution = Number(process.env.RESQ_EVENTLOOP_RESOLUTION_MS ?? '');
+    prom.collectDefaultMetrics({ register: this.reg, eventLoopMonitoringPrecision: resolution >= 1 ? Math.floor(resolution) : 10 });
+    this.queueMetrics();
+    this.serverMetrics();
+    this.persistenceMetrics();
+    this.total('resq_http_requests_total', 'Requests served by the HTTP listener, by route, method and status code.', ['route', 'method', 'status'], (emit) => {
+      for (const r of this.httpRequests.values()) emit({ route: r.route, method: r.method, status: r.status }, r.n);
+    });
+    this.contentTypeOf = this.reg.contentType;
+    return this.reg;
   }
 
   // ---- hot path (EngineMetrics) ----------------------------------------
@@ -134,7 +151,10 @@ export class BrokerMetrics implements EngineMetrics, FsyncObserver {
   // ---- other observations -----------------------------------------------
 
   httpRequest(route: string, method: string, status: number): void {
-    this.httpRequests.inc({ route, method, status: String(status) });
+    const key = `${route} ${method} ${status}`;
+    const r = this.httpRequests.get(key);
+    if (r) r.n++;
+    else this.httpRequests.set(key, { route, method, status: String(status), n: 1 });
   }
 
   /**
@@ -144,11 +164,12 @@ export class BrokerMetrics implements EngineMetrics, FsyncObserver {
   async text(): Promise<string> {
     // in one turn: with the counts-based selection 20,000 queues take a few ms (a version yielding
     // every 2,000 queues showed an unexplained 128 ms slice, bench/results/perf-step-8.md)
+    const registry = await (this.registry ??= import('prom-client').then((prom) => this.build(prom)));
     this.figures = this.selectQueues();
     try {
       const parts: string[] = [];
-      for (const m of this.registry.getMetricsAsArray()) {
-        parts.push(await this.registry.getSingleMetricAsString(m.name));
+      for (const m of registry.getMetricsAsArray()) {
+        parts.push(await registry.getSingleMetricAsString(m.name));
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
       return parts.join('\n') + '\n';
@@ -163,7 +184,7 @@ export class BrokerMetrics implements EngineMetrics, FsyncObserver {
   }
 
   get contentType(): string {
-    return this.registry.contentType;
+    return this.contentTypeOf;
   }
 
   stop(): void {
@@ -181,11 +202,11 @@ export class BrokerMetrics implements EngineMetrics, FsyncObserver {
   // ---- definitions --------------------------------------------------------
 
   private gauge(name: string, help: string, labelNames: string[], fill: (emit: Emit) => void): void {
-    new Gauge({
+    new this.prom.Gauge({
       name,
       help,
       labelNames,
-      registers: [this.registry],
+      registers: [this.reg],
       collect() {
         this.reset();
         fill((labels, value) => this.set(labels, value));
@@ -195,11 +216,11 @@ export class BrokerMetrics implements EngineMetrics, FsyncObserver {
 
   /** a counter whose value is a total the broker keeps (queue counters, stats) */
   private total(name: string, help: string, labelNames: string[], fill: (emit: Emit) => void): void {
-    new Counter({
+    new this.prom.Counter({
       name,
       help,
       labelNames,
-      registers: [this.registry],
+      registers: [this.reg],
       collect() {
         this.reset();
         fill((labels, value) => this.inc(labels, value));
@@ -259,7 +280,7 @@ export class BrokerMetrics implements EngineMetrics, FsyncObserver {
       return out;
     };
     const resetAll = () => this.timings.clear();
-    this.registry.registerMetric(
+    this.reg.registerMetric(
       new CellHistogram(
         'resq_queue_wait_seconds',
         'Time from ready (enqueue, end of delay or backoff) to claim, per delivery.',
@@ -268,7 +289,7 @@ export class BrokerMetrics implements EngineMetrics, FsyncObserver {
         resetAll,
       ).asMetric(),
     );
-    this.registry.registerMetric(
+    this.reg.registerMetric(
       new CellHistogram(
         'resq_queue_processing_seconds',
         'Time from claim to ACK of the delivery that completed the job.',
@@ -321,7 +342,7 @@ export class BrokerMetrics implements EngineMetrics, FsyncObserver {
     this.gauge('resq_last_snapshot_timestamp_seconds', 'Unix time of the last successful snapshot (0 = never), as LASTSAVE.', [], (emit) =>
       emit({}, b.persistence.lastSaveTime),
     );
-    this.registry.registerMetric(
+    this.reg.registerMetric(
       new CellHistogram(
         'resq_log_fsync_seconds',
         'Duration of each log fsync (when the log reports them).',
@@ -329,7 +350,7 @@ export class BrokerMetrics implements EngineMetrics, FsyncObserver {
         0.001,
       ).asMetric(),
     );
-    this.registry.registerMetric(
+    this.reg.registerMetric(
       new CellHistogram('resq_log_group_commit_records', 'Records made durable by each fsync: the group-commit batch size (when the log reports them).', () =>
         this.batch.count > 0 ? [[{}, this.batch]] : [],
       ).asMetric(),

@@ -1,8 +1,8 @@
-import * as zlib from 'zlib';
-import { Packr, RESERVE_START_SPACE, Unpackr } from 'msgpackr';
+import type * as Msgpackr from 'msgpackr';
 import type { EnqueueOptions } from '../engine/engine';
 import { LogRecord, RecordType } from '../engine/records';
 import { enqueueOptionsFromWords } from '../rules/enqueue-options';
+import { crc32 } from './crc32';
 import { FastReader, Interner } from './fast-reader';
 import { Kind } from './field-kind';
 
@@ -327,16 +327,33 @@ export function decodeValue(v: unknown, kind: Kind): unknown {
 
 // ---- frames -------------------------------------------------------------
 
-const packr = new Packr({ useRecords: false, variableMapSize: true });
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
+let msgpackrCodecs: { packr: Msgpackr.Packr; unpackr: Msgpackr.Unpackr; reserveStart: number } | null = null;
+/**
+ * msgpackr, loaded on first use: with its native add-on it is a fair part of
+ * start-up (bench/results/perf-step-13-restart.md), and the hand encoder and
+ * fast readers below leave it little to do.
+ */
+function msgpackr(): NonNullable<typeof msgpackrCodecs> {
+  if (msgpackrCodecs === null) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const m = require('msgpackr') as typeof Msgpackr;
+    msgpackrCodecs = {
+      packr: new m.Packr({ useRecords: false, variableMapSize: true }),
+      unpackr: new m.Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' }),
+      reserveStart: m.RESERVE_START_SPACE,
+    };
+  }
+  return msgpackrCodecs;
+}
 
 /** one frame for a positional body (header filled in, CRC computed) */
 export function encodeFrame(body: unknown[]): Buffer {
   // msgpackr reserves the 8 header bytes in front of the body: no copy
-  const buf = packr.pack(body, RESERVE_START_SPACE | FRAME_HEADER);
+  const { packr, reserveStart } = msgpackr();
+  const buf = packr.pack(body, reserveStart | FRAME_HEADER);
   const len = buf.length - FRAME_HEADER;
   buf.writeUInt32LE(len, 0);
-  buf.writeUInt32LE(zlib.crc32(buf.subarray(FRAME_HEADER)), 4);
+  buf.writeUInt32LE(crc32(buf, FRAME_HEADER, buf.length), 4);
   return buf;
 }
 
@@ -468,7 +485,7 @@ function encodeFast(rec: Record<string, unknown>, spec: TypeSpec): boolean {
   const len = p - start - FRAME_HEADER;
   buf.writeUInt32LE(len, start);
   const body = start + FRAME_HEADER;
-  buf.writeUInt32LE(zlib.crc32(buf.subarray(body, p)), start + 4);
+  buf.writeUInt32LE(crc32(buf, body, p), start + 4);
   arenaPos = p;
   frameStart = start;
   frameEnd = p;
@@ -519,7 +536,7 @@ function writeNumber(buf: Buffer, p: number, v: number): number {
 export function decodeBody(buf: Buffer, start: number, end: number): unknown[] {
   let v: unknown;
   try {
-    v = unpackr.unpack(buf, { start, end });
+    v = msgpackr().unpackr.unpack(buf, { start, end });
   } catch (e) {
     throw new CodecError(`undecodable body (${(e as Error).message})`);
   }
@@ -607,7 +624,7 @@ export function walkFrames(buf: Buffer, from: number, visit: (start: number, end
     const end = start + len;
     if (end > n) return { kind: 'torn', offset: off, reason: `frame of ${len} bytes, ${n - start} present` };
     const crc = buf.readUInt32LE(off + 4);
-    if (zlib.crc32(buf.subarray(start, end)) !== crc) return { kind: 'corrupt', offset: off, reason: 'CRC mismatch' };
+    if (crc32(buf, start, end) !== crc) return { kind: 'corrupt', offset: off, reason: 'CRC mismatch' };
     try {
       visit(start, end, off);
     } catch (e) {
