@@ -120,8 +120,13 @@ export class Engine {
   private readonly claimWaiters = new Map<Bytes, WaitList<{ req: ClaimRequest; deliver: (jobs: Job[]) => void }>>();
   private readonly enqueueWaiters = new Map<Bytes, WaitList<() => boolean>>();
   private readonly jobWaiters = new Map<Bytes, WaitList<(job: Job | null) => void>>();
-  private readonly readied = new Set<QueueState>();
-  private readonly roomy = new Set<QueueState>();
+  /**
+   * Queues that got ready jobs / room since the last settle, in that order, each once (its
+   * QueueState flag says it is listed). Arrays and flags, not Sets: every ENQUEUE and ACK
+   * adds and removes one, and a Set's add-delete-iterate allocates and can fall off V8's fast path.
+   */
+  private readonly readied: QueueState[] = [];
+  private readonly roomy: QueueState[] = [];
   private readonly wakes = new MinHeap<Wake>();
   /** when this process loaded its state, and until when a group bucket made now starts as if empty then (see newBucket) */
   private loadedAt = -Infinity;
@@ -143,8 +148,16 @@ export class Engine {
     this.onNextDeadline = deps.onNextDeadline ?? (() => {});
     this.store = new JobStore(deps.retention);
     this.store.observers.push({
-      readied: (q) => this.readied.add(q),
-      roomFreed: (q) => this.roomy.add(q),
+      readied: (q) => {
+        if (q.settleReady) return;
+        q.settleReady = true;
+        this.readied.push(q);
+      },
+      roomFreed: (q) => {
+        if (q.settleRoom) return;
+        q.settleRoom = true;
+        this.roomy.push(q);
+      },
       finished: (job) => this.notifyJobWaiters(job, job),
       dropped: (job) => this.notifyJobWaiters(job, null),
       groupIdle: (q, g) => this.wakeAt(q, g, g.bucket!.fullAt(this.now())),
@@ -743,19 +756,21 @@ export class Engine {
    */
   settle(): void {
     if (this.settling) return;
-    if (this.readied.size === 0 && this.roomy.size === 0) {
+    if (this.readied.length === 0 && this.roomy.length === 0) {
       this.announceDeadline(); // nothing can be served: the common case of a CLAIM or an ACK
       return;
     }
     this.settling = true;
     try {
-      while (this.readied.size > 0 || this.roomy.size > 0) {
-        for (const q of this.readied) {
-          this.readied.delete(q);
+      while (this.readied.length > 0 || this.roomy.length > 0) {
+        while (this.readied.length > 0) {
+          const q = this.readied.shift()!;
+          q.settleReady = false;
           this.serveClaimers(q);
         }
-        for (const q of this.roomy) {
-          this.roomy.delete(q);
+        while (this.roomy.length > 0) {
+          const q = this.roomy.shift()!;
+          q.settleRoom = false;
           this.serveProducers(q.name);
         }
       }
@@ -767,15 +782,16 @@ export class Engine {
 
   private serveClaimers(q: QueueState): void {
     const waiters = this.claimWaiters.get(q.name);
+    if (!waiters) return;
     const at = this.now();
-    while (waiters && waiters.size > 0 && !q.paused) {
+    while (waiters.size > 0 && !q.paused) {
       this.dropTokenless(q, at);
       if (!q.claimable || this.queueAllowance(q, at) < 1) break;
       const w = waiters.shift()!;
       w.deliver(this.claimNow(q.name, w.req));
     }
-    if (waiters?.size === 0) this.claimWaiters.delete(q.name);
-    else if (waiters && !q.paused) this.wakeForToken(q, at);
+    if (waiters.size === 0) this.claimWaiters.delete(q.name);
+    else if (!q.paused) this.wakeForToken(q, at);
   }
 
   /** each blocked producer in arrival order tries again; one whose group is still full does not hold back the others */

@@ -38,6 +38,9 @@ export class QueueState {
   bucket: TokenBucket | null = null;
   /** the engine's pending wake-up for the next token (engine ms), 0 = none */
   wakeAt = 0;
+  /** runtime only: listed in the engine's queues to serve at the next settle (claimers / producers) */
+  settleReady = false;
+  settleRoom = false;
   /** limits of every group of the queue (QCONFIG GROUP-...) */
   groupDefaults: GroupLimits = NO_LIMITS;
   /** per group key (GROUP CONFIG): fields that replace the defaults */
