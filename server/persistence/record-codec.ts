@@ -360,7 +360,8 @@ export function encodeFrame(body: unknown[]): Buffer {
 export function encodeRecord(rec: LogRecord): Buffer {
   const spec = RECORD_TYPES[rec.type];
   if (!spec) throw new CodecError(`unknown record type ${String(rec.type)}`);
-  if (FAST_TYPES[spec.code] && encodeFast(rec as unknown as Record<string, unknown>, spec)) return arena.subarray(frameStart, frameEnd);
+  const fast = FAST_TYPES[spec.code];
+  if (fast && encodeFast(rec as unknown as Record<string, unknown>, spec, fast)) return arena.subarray(frameStart, frameEnd);
   return encodeRecordMsgpackr(rec);
 }
 
@@ -374,7 +375,8 @@ export function encodeRecord(rec: LogRecord): Buffer {
 export function encodeRecordToArena(rec: LogRecord): Buffer {
   const spec = RECORD_TYPES[rec.type];
   if (!spec) throw new CodecError(`unknown record type ${String(rec.type)}`);
-  if (FAST_TYPES[spec.code] && encodeFast(rec as unknown as Record<string, unknown>, spec)) return arena;
+  const fast = FAST_TYPES[spec.code];
+  if (fast && encodeFast(rec as unknown as Record<string, unknown>, spec, fast)) return arena;
   const frame = encodeRecordMsgpackr(rec);
   reserve(frame.length);
   frame.copy(arena, arenaPos);
@@ -408,13 +410,49 @@ export function encodeRecordMsgpackr(rec: LogRecord): Buffer {
  * the arena; the arena is never rewritten (a full one is left to the frames
  * that point into it and a new one is started), so a frame stays valid.
  */
-const FAST_TYPES: boolean[] = [];
+const FAST_TYPES: Array<FastEncoder | undefined> = [];
+
+/** a record type's fields as straight-line code: how many bytes they may take, and writing them (-1: a value it does not take) */
+interface FastEncoder {
+  room(rec: unknown): number;
+  write(rec: unknown, buf: Buffer, p: number): number;
+}
+
+/**
+ * Built once per record type from its field table, so each field is read by
+ * its name: a load V8 caches per record shape. A loop over the table reads
+ * rec[name] with a name that changes every iteration, a lookup shared by all
+ * record types and slower (bench/record-encode-bench.ts). The names come from
+ * RECORD_TYPES, never from input.
+ */
+function compileFast(fields: readonly FieldSpec[]): FastEncoder {
+  const room: string[] = [];
+  const write: string[] = [];
+  for (const [name, kind] of fields) {
+    const v = `r[${JSON.stringify(name)}]`;
+    room.push(`v = ${v}; n += typeof v === 'string' ? 5 + v.length : 9;`);
+    const nil = kind === Kind.NumOrNull || kind === Kind.BytesOrNull ? ` else if (v === null || v === undefined) buf[p++] = 0xc0;` : '';
+    const type = kind === Kind.Num || kind === Kind.NumOrNull ? 'number' : 'string';
+    const put = type === 'number' ? 'p = writeNumber(buf, p, v);' : 'p = writeBytes(buf, p, v);';
+    write.push(`v = ${v}; if (typeof v === '${type}') ${put}${nil} else return -1;`);
+  }
+  const make = new Function(
+    'writeNumber',
+    'writeBytes',
+    `return {
+    room(r) { let v; let n = ${FRAME_HEADER + 1}; ${room.join(' ')} return n; },
+    write(r, buf, p) { let v; ${write.join(' ')} return p; },
+  };`,
+  ) as (wn: typeof writeNumber, wb: typeof writeBytes) => FastEncoder;
+  return make(writeNumber, writeBytes);
+}
+
 for (const spec of Object.values(RECORD_TYPES)) {
   if (
     spec.fields.length < 15 &&
     spec.fields.every(([, kind]) => kind === Kind.Num || kind === Kind.NumOrNull || kind === Kind.Bytes || kind === Kind.BytesOrNull)
   ) {
-    FAST_TYPES[spec.code] = true;
+    FAST_TYPES[spec.code] = compileFast(spec.fields);
   }
 }
 
@@ -433,55 +471,15 @@ function reserve(bytes: number): void {
   }
 }
 
-/** room for a fixarray header, and per field its largest header (a float64, or bin32's 5 bytes) */
-function fastRoom(rec: Record<string, unknown>, fields: readonly FieldSpec[]): number {
-  let n = FRAME_HEADER + 1;
-  for (let i = 0; i < fields.length; i++) {
-    const v = rec[fields[i][0]];
-    n += typeof v === 'string' ? 5 + v.length : 9;
-  }
-  return n;
-}
-
-/** encodes rec at the end of the arena (frameStart/frameEnd); false if a field is not what its kind allows */
-function encodeFast(rec: Record<string, unknown>, spec: TypeSpec): boolean {
-  const fields = spec.fields;
-  reserve(fastRoom(rec, fields));
+function encodeFast(rec: Record<string, unknown>, spec: TypeSpec, enc: FastEncoder): boolean {
+  reserve(enc.room(rec));
   const buf = arena;
   const start = arenaPos;
   let p = start + FRAME_HEADER;
-  buf[p++] = 0x90 | (fields.length + 1);
+  buf[p++] = 0x90 | (spec.fields.length + 1);
   buf[p++] = spec.code; // codes < 0x80: a positive fixint
-  for (let i = 0; i < fields.length; i++) {
-    const kind = fields[i][1];
-    const v = rec[fields[i][0]];
-    if (typeof v === 'number') {
-      if (kind !== Kind.Num && kind !== Kind.NumOrNull) return false;
-      p = writeNumber(buf, p, v);
-    } else if (typeof v === 'string') {
-      if (kind !== Kind.Bytes && kind !== Kind.BytesOrNull) return false;
-      const len = v.length;
-      if (len < 0x100) {
-        buf[p++] = 0xc4;
-        buf[p++] = len;
-      } else if (len < 0x10000) {
-        buf[p++] = 0xc5;
-        buf[p++] = len >> 8;
-        buf[p++] = len & 0xff;
-      } else {
-        buf[p++] = 0xc6;
-        buf.writeUInt32BE(len, p);
-        p += 4;
-      }
-      p += (buf as Buffer & { latin1Write(s: string, offset: number, length: number): number }).latin1Write(v, p, len);
-    } else if (v === null || v === undefined) {
-      // msgpackr writes undefined as nil too; only the *OrNull kinds may be nil
-      if (kind !== Kind.BytesOrNull && kind !== Kind.NumOrNull) return false;
-      buf[p++] = 0xc0;
-    } else {
-      return false;
-    }
-  }
+  p = enc.write(rec, buf, p);
+  if (p < 0) return false;
   const len = p - start - FRAME_HEADER;
   buf.writeUInt32LE(len, start);
   const body = start + FRAME_HEADER;
@@ -492,7 +490,31 @@ function encodeFast(rec: Record<string, unknown>, spec: TypeSpec): boolean {
   return true;
 }
 
-/** a number as msgpackr writes it (useRecords off, no float32) */
+/** a byte string as msgpack bin8/16/32 */
+function writeBytes(buf: Buffer, p: number, v: string): number {
+  const len = v.length;
+  if (len < 0x100) {
+    buf[p++] = 0xc4;
+    buf[p++] = len;
+  } else if (len < 0x10000) {
+    buf[p++] = 0xc5;
+    buf[p++] = len >> 8;
+    buf[p++] = len & 0xff;
+  } else {
+    buf[p++] = 0xc6;
+    buf.writeUInt32BE(len, p);
+    p += 4;
+  }
+  // ids, queue names, group keys: a call into C++ costs more than copying a few chars here
+  if (len <= SHORT_BYTES) {
+    for (let i = 0; i < len; i++) buf[p + i] = v.charCodeAt(i);
+    return p + len;
+  }
+  return p + (buf as Buffer & { latin1Write(s: string, offset: number, length: number): number }).latin1Write(v, p, len);
+}
+
+const SHORT_BYTES = 32;
+
 function writeNumber(buf: Buffer, p: number, v: number): number {
   if (v >>> 0 === v) {
     if (v < 0x80) {
