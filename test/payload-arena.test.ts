@@ -1,5 +1,11 @@
 import { expect } from 'chai';
-import { MAX_STORED, PayloadArena, SIZE_CLASSES } from '../server/engine/payload-arena';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Job } from '../server/engine/job';
+import { MAX_STORED, PayloadArena, SIZE_CLASSES, payloads } from '../server/engine/payload-arena';
+import { SNAP_FORMAT, encodeEnd, encodeHeader, encodeJob } from '../server/persistence/snapshot-codec';
+import { readSnapshot } from '../server/persistence/snapshot-reader';
 import { prng as rng } from './helpers/prng';
 
 function bytesString(random: () => number, len: number): string {
@@ -94,5 +100,34 @@ describe('payload arena', () => {
   it('refuses a ref it does not hold instead of reading another payload', () => {
     const arena = new PayloadArena();
     expect(() => arena.read(123_456_789)).to.throw(/not in the arena/);
+  });
+
+  it('a snapshot that fails to load gives back the slots of the jobs it read', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resq-arena-'));
+    try {
+      const jobs = Array.from(
+        { length: 50 },
+        (_, i) => new Job(String(i + 1), 'q', `payload ${i}`.repeat(5), 1, 1_790_000_000_000, 3, 1000, 60_000, 30_000, 0),
+      );
+      const frames = [encodeHeader({ format: SNAP_FORMAT, createdAt: 1, firstSegment: 2, nextSeq: 51, jobs: 50 }), ...jobs.map((j) => encodeJob(j))];
+      for (const j of jobs) j.releasePayload();
+      const file = path.join(dir, 'snapshot-000002.rsnap');
+      const before = payloads.stats().payloads;
+      // no end frame: an incomplete snapshot
+      fs.writeFileSync(file, Buffer.concat(frames));
+      await readSnapshot(file, 'snapshot-000002.rsnap').then(
+        () => expect.fail('an incomplete snapshot loaded'),
+        (e: Error) => expect(e.message).to.match(/no end frame/),
+      );
+      expect(payloads.stats().payloads).to.equal(before);
+      // the same frames with their end frame load, and hold their slots
+      fs.writeFileSync(file, Buffer.concat([...frames, encodeEnd(50, 0, 0)]));
+      const snap = await readSnapshot(file, 'snapshot-000002.rsnap');
+      expect(payloads.stats().payloads).to.equal(before + 50);
+      expect(snap.jobs[7].payload).to.equal('payload 7'.repeat(5));
+      for (const j of snap.jobs) j.releasePayload();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

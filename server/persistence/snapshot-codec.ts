@@ -168,17 +168,22 @@ export function jobFromBody(b: unknown[]): { prev: string | null; job: Job } {
     num(b[10]),
     num(b[11]),
   );
-  job.state = state as JobState;
-  job.deliveries = num(b[13]);
-  job.updatedAt = num(b[14]);
-  job.runAt = num(b[15]);
-  job.leaseUntil = num(b[16]);
-  job.deliveryLease = num(b[17]);
-  job.finishedAt = num(b[18]);
-  job.lastError = decodeValue(b[19], Kind.BytesOrNull) as string | null;
-  job.result = decodeValue(b[20], Kind.BytesOrNull) as string | null;
-  if (b.length > JOB_FIELDS_V0) job.group = decodeValue(b[21], Kind.Bytes) as string;
-  return { prev: decodeValue(b[1], Kind.BytesOrNull) as string | null, job };
+  try {
+    job.state = state as JobState;
+    job.deliveries = num(b[13]);
+    job.updatedAt = num(b[14]);
+    job.runAt = num(b[15]);
+    job.leaseUntil = num(b[16]);
+    job.deliveryLease = num(b[17]);
+    job.finishedAt = num(b[18]);
+    job.lastError = decodeValue(b[19], Kind.BytesOrNull) as string | null;
+    job.result = decodeValue(b[20], Kind.BytesOrNull) as string | null;
+    if (b.length > JOB_FIELDS_V0) job.group = decodeValue(b[21], Kind.Bytes) as string;
+    return { prev: decodeValue(b[1], Kind.BytesOrNull) as string | null, job };
+  } catch (e) {
+    job.releasePayload(); // a damaged frame: nobody else will hold this job to free its arena slot
+    throw e;
+  }
 }
 
 const queueNames = new Interner();
