@@ -126,6 +126,9 @@ describe('metrics: /metrics, /health, /ready', function () {
     await cmd(r, 'PING');
     const text = await scrape();
     expect(sample(text, 'resq_connected_clients')).to.be.at.least(1);
+    // the jobs of this suite keep their small payloads in the arena: at least one 64 KiB chunk, some slots in use
+    expect(sample(text, 'resq_payload_arena_bytes{kind="chunks"}')).to.be.at.least(65536);
+    expect(sample(text, 'resq_payload_arena_bytes{kind="used"}')).to.be.greaterThan(0);
     expect(sample(text, 'resq_connections_received_total')).to.be.at.least(1);
     expect(sample(text, 'resq_commands_processed_total')).to.be.at.least(10);
     expect(sample(text, 'resq_command_calls_total{command="enqueue"}')).to.equal(7);

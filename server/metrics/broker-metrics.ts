@@ -303,6 +303,11 @@ export class BrokerMetrics implements EngineMetrics, FsyncObserver {
   private serverMetrics(): void {
     const b = this.b;
     this.gauge('resq_connected_clients', 'RESP connections open now.', [], (emit) => emit({}, b.clients.size));
+    this.gauge('resq_payload_arena_bytes', 'Memory of the payload arena (queued payloads outside the JS heap), by what it holds.', ['kind'], (emit) => {
+      const a = b.engine.payloadStats();
+      emit({ kind: 'chunks' }, a.bytes);
+      emit({ kind: 'used' }, a.used);
+    });
     this.gauge('resq_blocked_clients', 'RESP connections parked in a BLOCK (CLAIM, ENQUEUE, WAITJOB).', [], (emit) => {
       let n = 0;
       for (const c of b.clients.all()) if (c.isBlocked) n++;
