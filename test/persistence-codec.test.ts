@@ -15,9 +15,10 @@ import {
   walkFrames,
 } from '../server/persistence/record-codec';
 import * as snapCodec from '../server/persistence/snapshot-codec';
-import { PERSISTED_JOB_FIELDS, RUNTIME_JOB_FIELDS, encodeJob, jobFromBody, readJobFrame } from '../server/persistence/snapshot-codec';
+import { PERSISTED_JOB_FIELDS, RUNTIME_JOB_FIELDS, encodeJob, encodeJobMsgpackr, jobFromBody, readJobFrame } from '../server/persistence/snapshot-codec';
 import { decodeBody } from '../server/persistence/record-codec';
 import { listOrder } from '../server/persistence/snapshot-order';
+import { prng } from './helpers/prng';
 
 /** every byte value, as a byte string */
 const ALL_BYTES = String.fromCharCode(...Array.from({ length: 256 }, (_, i) => i));
@@ -337,6 +338,42 @@ describe('persistence: snapshot job codec', () => {
     const f3 = encodeJob(numbered.prev);
     expect(readJobFrame(f3, FRAME_HEADER, f3.length)!.key).to.equal(1234);
     for (const f of PERSISTED_JOB_FIELDS) expect(fast[f], `fast ${f}`).to.deep.equal(job[f]);
+  });
+
+  it('writes job frames byte for byte as msgpackr does, for every kind of field value', () => {
+    const random = prng(11);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)];
+    const numbers = [0, 1, 127, 128, 255, 256, 65_535, 65_536, 2 ** 32 - 1, 2 ** 32, -1, -32, -33, -129, -40_000, T, T + 0.5, 1e15];
+    const strings = ['', 'a', ALL_BYTES, 'x'.repeat(255), 'y'.repeat(256), 'z'.repeat(70_000)];
+    let prev: Job | null = null;
+    for (let i = 0; i < 300; i++) {
+      const id = random() < 0.5 ? String(i + 1) : `job-${i}${pick(strings).slice(0, 300)}`;
+      const job = new Job(
+        id,
+        pick(['q', ALL_BYTES]),
+        pick([...strings, 'p'.repeat(100), 'p'.repeat(4094), 'p'.repeat(4095)]),
+        pick([0, 1, 2] as const),
+        T + i,
+        pick(numbers),
+        pick(numbers),
+        pick(numbers),
+        pick(numbers),
+        pick([0, T + 5]),
+      );
+      job.state = pick([JobState.Ready, JobState.Active, JobState.Completed, JobState.Dead]);
+      job.deliveries = pick(numbers);
+      job.updatedAt = pick(numbers);
+      job.runAt = pick(numbers);
+      job.leaseUntil = pick(numbers);
+      job.deliveryLease = pick(numbers);
+      job.finishedAt = pick(numbers);
+      job.lastError = pick([null, ...strings]);
+      job.result = pick([null, ...strings]);
+      job.group = pick(['', 'tenant-1', ALL_BYTES]);
+      job.prev = random() < 0.8 ? prev : null;
+      expect(Buffer.compare(encodeJob(job), encodeJobMsgpackr(job)), `job ${i}`).to.equal(0);
+      prev = job;
+    }
   });
 });
 

@@ -480,19 +480,21 @@ function encodeFast(rec: Record<string, unknown>, spec: TypeSpec, enc: FastEncod
   buf[p++] = spec.code; // codes < 0x80: a positive fixint
   p = enc.write(rec, buf, p);
   if (p < 0) return false;
-  const len = p - start - FRAME_HEADER;
-  buf.writeUInt32LE(len, start);
-  const body = start + FRAME_HEADER;
-  buf.writeUInt32LE(crc32(buf, body, p), start + 4);
+  sealFrame(buf, start, p);
   arenaPos = p;
   frameStart = start;
   frameEnd = p;
   return true;
 }
 
-/** a byte string as msgpack bin8/16/32 */
-function writeBytes(buf: Buffer, p: number, v: string): number {
-  const len = v.length;
+/** writes the header of the frame whose body was written at start + FRAME_HEADER up to end: its length and CRC */
+export function sealFrame(buf: Buffer, start: number, end: number): void {
+  buf.writeUInt32LE(end - start - FRAME_HEADER, start);
+  buf.writeUInt32LE(crc32(buf, start + FRAME_HEADER, end), start + 4);
+}
+
+/** a msgpack bin8/16/32 header for `len` bytes */
+function writeBinHeader(buf: Buffer, p: number, len: number): number {
   if (len < 0x100) {
     buf[p++] = 0xc4;
     buf[p++] = len;
@@ -505,6 +507,19 @@ function writeBytes(buf: Buffer, p: number, v: string): number {
     buf.writeUInt32BE(len, p);
     p += 4;
   }
+  return p;
+}
+
+/** bytes as msgpack bin, as msgpackr writes a Buffer */
+export function writeBin(buf: Buffer, p: number, v: Buffer): number {
+  p = writeBinHeader(buf, p, v.length);
+  return p + v.copy(buf, p);
+}
+
+/** a byte string as msgpack bin8/16/32 */
+export function writeBytes(buf: Buffer, p: number, v: string): number {
+  const len = v.length;
+  p = writeBinHeader(buf, p, len);
   // ids, queue names, group keys: a call into C++ costs more than copying a few chars here
   if (len <= SHORT_BYTES) {
     for (let i = 0; i < len; i++) buf[p + i] = v.charCodeAt(i);
@@ -515,7 +530,8 @@ function writeBytes(buf: Buffer, p: number, v: string): number {
 
 const SHORT_BYTES = 32;
 
-function writeNumber(buf: Buffer, p: number, v: number): number {
+/** a number in the smallest form msgpackr (float32 off) writes it in */
+export function writeNumber(buf: Buffer, p: number, v: number): number {
   if (v >>> 0 === v) {
     if (v < 0x80) {
       buf[p++] = v;
