@@ -111,7 +111,17 @@ export function encodeJob(job: Job): Buffer {
   const group = job.group;
   // the frame and array16 headers, the code, 7 byte fields with their largest header, 15 numbers as float64 at most
   const room =
-    FRAME_HEADER + 4 + 7 * 5 + 15 * 9 + (prev?.length ?? 0) + id.length + queue.length + payload.length + (lastError?.length ?? 0) + (result?.length ?? 0) + group.length;
+    FRAME_HEADER +
+    4 +
+    7 * 5 +
+    15 * 9 +
+    (prev?.length ?? 0) +
+    id.length +
+    queue.length +
+    payload.length +
+    (lastError?.length ?? 0) +
+    (result?.length ?? 0) +
+    group.length;
   if (JOB_ARENA_SIZE - jobArenaPos < room) {
     jobArena = Buffer.allocUnsafe(Math.max(JOB_ARENA_SIZE, room));
     jobArenaPos = 0;
