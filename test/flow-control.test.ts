@@ -272,6 +272,9 @@ describe('flow control end to end (issue 14)', function () {
           groups: await Promise.all(['big', 'vip', 'slow', 'later', 'nobody'].map((k) => stats(rr, 'GROUP', 'STATS', q, k))),
           list: ((await cmd(rr, 'GROUP', 'LIST', q)) as Array<[string]>).sort((x, y) => (x[0] < y[0] ? -1 : 1)), // ties in any order
           status: (await Promise.all([ids[0], ids[1], ids[60], ids[61]].map((id) => stats(rr, 'STATUS', id)))).map((s) => [s.group, s.state]),
+          // the ungrouped jobs CLAIM would hand out next, in order (which group's turn comes first in the
+          // rotation, and rate buckets, are runtime state, not kept across a restart)
+          ungrouped: ((await cmd(rr, 'PEEK', q, 'COUNT', 100)) as Array<[string, string, string]>).map((j) => j[2]).filter((p) => p.startsWith('none:')),
         });
         const before = await snapshot(r);
         await b.kill();
@@ -281,6 +284,7 @@ describe('flow control end to end (issue 14)', function () {
         // counters restart from zero with the process; everything else is state
         for (const s of [before.qstats, after.qstats]) for (const k of ['enqueued', 'claimed', 'acked', 'failed', 'retried', 'expired-leases']) delete s[k];
         expect(after).to.deep.equal(before);
+        expect(after.ungrouped).to.deep.equal(['none:2', 'none:3', 'none:4']);
         expect(after.status).to.deep.equal([
           ['big', withSnapshot ? 'completed' : 'active'],
           ['vip', 'active'],
