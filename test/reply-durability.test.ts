@@ -228,7 +228,12 @@ describe('reply durability: answered lease operations survive kill -9 (real proc
       const rest = (await check.call('CLAIM', 'k', 'COUNT', '1000')) as Array<[string]>;
       const again = rest.map(([id]) => id).filter((id) => claimed.has(id));
       expect(again, 'handed out again after the restart').to.deep.equal([]);
-      expect(rest.length + claimed.size).to.equal(300);
+      // the CLAIM in flight at the kill may have been logged without its reply arriving: its jobs
+      // (at most one CLAIM's COUNT) are active under their lease, and were not handed out again
+      const restIds = new Set(rest.map(([id]) => id));
+      const unanswered = ids.filter((id) => !claimed.has(id) && !restIds.has(id));
+      expect(unanswered.length, 'jobs neither answered nor claimable').to.be.at.most(3);
+      for (const id of unanswered) expect(fields((await check.call('STATUS', id)) as unknown[]).state, `${id}: claimed, reply lost`).to.equal('active');
     } finally {
       check.disconnect();
     }
