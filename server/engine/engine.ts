@@ -823,12 +823,12 @@ export class Engine {
     };
   }
 
-  /** numbers for INFO: parked requests of each kind */
-  /** the payload arena of this process (payload-arena.ts), for INFO memory */
+  /** the payload arena of this process (payload-arena.ts), for INFO memory and /metrics */
   payloadStats(): ArenaStats {
     return payloads.stats();
   }
 
+  /** numbers for INFO: parked requests of each kind */
   waiterCounts(): { claim: number; enqueue: number; job: number } {
     const sum = (t: Map<Bytes, WaitList<unknown>>) => [...t.values()].reduce((n, l) => n + l.size, 0);
     return { claim: sum(this.claimWaiters), enqueue: sum(this.enqueueWaiters), job: sum(this.jobWaiters) };

@@ -48,7 +48,7 @@ const QUEUE_COUNTERS: ReadonlyArray<[string, string, keyof QueueCounters]> = [
   ['expired_leases', 'Deliveries whose lease ran out.', 'expiredLeases'],
 ];
 
-/** what prom-client's Registry answers as contentType before the registry exists */
+/** the contentType of prom-client's Registry (Prometheus text format), known before the registry is built */
 const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
 
 /**
@@ -65,7 +65,6 @@ const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
  */
 export class BrokerMetrics implements EngineMetrics, FsyncObserver {
   private registry: Promise<Prom.Registry> | null = null;
-  private contentTypeOf = PROMETHEUS_TEXT;
   /** prom-client while the registry is built */
   private prom!: typeof Prom;
   private reg!: Prom.Registry;
@@ -104,7 +103,6 @@ export class BrokerMetrics implements EngineMetrics, FsyncObserver {
     this.total('resq_http_requests_total', 'Requests served by the HTTP listener, by route, method and status code.', ['route', 'method', 'status'], (emit) => {
       for (const r of this.httpRequests.values()) emit({ route: r.route, method: r.method, status: r.status }, r.n);
     });
-    this.contentTypeOf = this.reg.contentType;
     return this.reg;
   }
 
@@ -184,7 +182,7 @@ export class BrokerMetrics implements EngineMetrics, FsyncObserver {
   }
 
   get contentType(): string {
-    return this.contentTypeOf;
+    return PROMETHEUS_TEXT;
   }
 
   stop(): void {

@@ -3,6 +3,7 @@ import type { EnqueueOptions } from '../engine/engine';
 import { LogRecord, RecordType } from '../engine/records';
 import { enqueueOptionsFromWords } from '../rules/enqueue-options';
 import { crc32 } from './crc32';
+import { FrameArena } from './frame-arena';
 import { FastReader, Interner } from './fast-reader';
 import { Kind } from './field-kind';
 
@@ -361,7 +362,7 @@ export function encodeRecord(rec: LogRecord): Buffer {
   const spec = RECORD_TYPES[rec.type];
   if (!spec) throw new CodecError(`unknown record type ${String(rec.type)}`);
   const fast = FAST_TYPES[spec.code];
-  if (fast && encodeFast(rec as unknown as Record<string, unknown>, spec, fast)) return arena.subarray(frameStart, frameEnd);
+  if (fast && encodeFast(rec as unknown as Record<string, unknown>, spec, fast)) return arena.buf.subarray(frameStart, frameEnd);
   return encodeRecordMsgpackr(rec);
 }
 
@@ -376,13 +377,13 @@ export function encodeRecordToArena(rec: LogRecord): Buffer {
   const spec = RECORD_TYPES[rec.type];
   if (!spec) throw new CodecError(`unknown record type ${String(rec.type)}`);
   const fast = FAST_TYPES[spec.code];
-  if (fast && encodeFast(rec as unknown as Record<string, unknown>, spec, fast)) return arena;
+  if (fast && encodeFast(rec as unknown as Record<string, unknown>, spec, fast)) return arena.buf;
   const frame = encodeRecordMsgpackr(rec);
-  reserve(frame.length);
-  frame.copy(arena, arenaPos);
-  frameStart = arenaPos;
-  frameEnd = arenaPos += frame.length;
-  return arena;
+  arena.reserve(frame.length);
+  frame.copy(arena.buf, arena.pos);
+  frameStart = arena.pos;
+  frameEnd = arena.pos += frame.length;
+  return arena.buf;
 }
 
 /** encodeRecord through msgpackr alone (the reference the hand encoder must match byte for byte) */
@@ -407,8 +408,7 @@ export function encodeRecordMsgpackr(rec: LogRecord): Buffer {
  * msgpackr writes for the same body (useRecords off, no float32): the same
  * smallest integer forms, float64 for the rest, bin8/16/32 for bytes
  * (test/persistence-codec.test.ts compares the two). A frame is a slice of
- * the arena; the arena is never rewritten (a full one is left to the frames
- * that point into it and a new one is started), so a frame stays valid.
+ * the arena, which is never rewritten (frame-arena.ts).
  */
 const FAST_TYPES: Array<FastEncoder | undefined> = [];
 
@@ -456,32 +456,23 @@ for (const spec of Object.values(RECORD_TYPES)) {
   }
 }
 
-const ARENA_SIZE = 256 * 1024;
-let arena = Buffer.allocUnsafe(ARENA_SIZE);
-let arenaPos = 0;
+/** the log's frames (the log writes frames that follow one another there as one run: append-log.ts) */
+const arena = new FrameArena(256 * 1024);
 /** where the last frame encoded into the arena begins and ends */
 export let frameStart = 0;
 export let frameEnd = 0;
 
-/** room for `bytes` at arenaPos: a new arena if the current one has not that much left */
-function reserve(bytes: number): void {
-  if (ARENA_SIZE - arenaPos < bytes) {
-    arena = Buffer.allocUnsafe(Math.max(ARENA_SIZE, bytes));
-    arenaPos = 0;
-  }
-}
-
 function encodeFast(rec: Record<string, unknown>, spec: TypeSpec, enc: FastEncoder): boolean {
-  reserve(enc.room(rec));
-  const buf = arena;
-  const start = arenaPos;
+  arena.reserve(enc.room(rec));
+  const buf = arena.buf;
+  const start = arena.pos;
   let p = start + FRAME_HEADER;
   buf[p++] = 0x90 | (spec.fields.length + 1);
   buf[p++] = spec.code; // codes < 0x80: a positive fixint
   p = enc.write(rec, buf, p);
   if (p < 0) return false;
   sealFrame(buf, start, p);
-  arenaPos = p;
+  arena.pos = p;
   frameStart = start;
   frameEnd = p;
   return true;

@@ -19,6 +19,7 @@ import {
   writeNumber,
 } from './record-codec';
 import { Interner } from './fast-reader';
+import { FrameArena } from './frame-arena';
 
 /**
  * Snapshot frames (same framing as the log; codes 64.. so a snapshot frame
@@ -122,12 +123,9 @@ export function encodeJob(job: Job): Buffer {
     (lastError?.length ?? 0) +
     (result?.length ?? 0) +
     group.length;
-  if (JOB_ARENA_SIZE - jobArenaPos < room) {
-    jobArena = Buffer.allocUnsafe(Math.max(JOB_ARENA_SIZE, room));
-    jobArenaPos = 0;
-  }
-  const buf = jobArena;
-  const start = jobArenaPos;
+  jobFrames.reserve(room);
+  const buf = jobFrames.buf;
+  const start = jobFrames.pos;
   let p = start + FRAME_HEADER;
   buf[p++] = 0xdc; // array16: 22 elements
   buf[p++] = 0;
@@ -155,7 +153,7 @@ export function encodeJob(job: Job): Buffer {
   p = result === null ? nil(buf, p) : writeBytes(buf, p, result);
   p = writeBytes(buf, p, group);
   sealFrame(buf, start, p);
-  jobArenaPos = p;
+  jobFrames.pos = p;
   return buf.subarray(start, p);
 }
 
@@ -168,14 +166,10 @@ function nil(buf: Buffer, p: number): number {
  * Job frames are written by hand into this arena (a snapshot is nearly all
  * job frames): the same bytes msgpackr writes for the same fields
  * (encodeJobMsgpackr, compared in test/persistence-codec.test.ts), without
- * its generic walk or a Buffer per byte field. A frame is a slice of the
- * arena, which is never rewritten: a full one is left to the frames that
- * point into it and a new one is started. Not the log's arena: log frames
- * must follow one another there.
+ * its generic walk or a Buffer per byte field. Not the log's arena: log
+ * frames must follow one another there.
  */
-const JOB_ARENA_SIZE = 256 * 1024;
-let jobArena = Buffer.allocUnsafe(JOB_ARENA_SIZE);
-let jobArenaPos = 0;
+const jobFrames = new FrameArena(256 * 1024);
 
 /** encodeJob through msgpackr: the reference the hand encoder must match byte for byte */
 export function encodeJobMsgpackr(job: Job): Buffer {
