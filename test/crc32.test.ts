@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import * as crypto from 'crypto';
 import * as zlib from 'zlib';
-import { LARGE, crc32, crc32Js } from '../server/persistence/crc32';
+import { LARGE, crc32, crc32Int, crc32Js } from '../server/persistence/crc32';
 
 describe('crc32 (frame checksums without a Buffer view)', () => {
   const big = crypto.randomBytes(1 << 20);
@@ -12,6 +12,7 @@ describe('crc32 (frame checksums without a Buffer view)', () => {
       const want = zlib.crc32(big.subarray(start, start + len));
       expect(crc32Js(big, start, start + len), `JS, ${len} bytes`).to.equal(want);
       expect(crc32(big, start, start + len), `${len} bytes`).to.equal(want);
+      expect(crc32Int(big, start, start + len), `signed, ${len} bytes`).to.equal(want | 0);
     }
   });
 
@@ -22,6 +23,7 @@ describe('crc32 (frame checksums without a Buffer view)', () => {
       const want = zlib.crc32(big.subarray(start, start + len));
       expect(crc32(big, start, start + len)).to.equal(want);
       expect(crc32Js(big, start, start + len)).to.equal(want);
+      expect(crc32Int(big, start, start + len)).to.equal(want | 0);
     }
     expect(crc32Js(big, 0, big.length)).to.equal(zlib.crc32(big));
   });

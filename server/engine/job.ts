@@ -1,7 +1,7 @@
 import { JobPolicy, jobPolicy } from './job-policy';
 import { JobKind, jobKind } from './job-kind';
 import { JobKey, idOfKey, jobKey } from './job-key';
-import { fromEngineTime, toEngineTime } from './job-time';
+import { fromEngineTime, timeBase } from './job-time';
 import { payloads } from './payload-arena';
 
 /**
@@ -121,7 +121,9 @@ export class Job {
     this.key = typeof id === 'number' ? id : jobKey(id);
     this.kind = jobKind(queue, jobPolicy(retries, backoffBase, backoffMax, lease));
     this.body = typeof payload === 'number' ? payload : payloads.storeString(payload);
-    this.created = toEngineTime(createdAt);
+    let base = timeBase();
+    if (base !== base) base = timeBase(createdAt);
+    this.created = createdAt - base; // toEngineTime inline: see timeBase
     if (expiresAt !== 0) this.more().expiresAt = expiresAt;
   }
 

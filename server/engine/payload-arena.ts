@@ -36,6 +36,8 @@ const LENGTH_BYTES = 2;
 export const MAX_STORED = 4096 - LENGTH_BYTES;
 /** refs stay below 2^31 (a small integer in V8, no box) */
 const MAX_CHUNKS = 2 ** 31 / UNITS_PER_CHUNK;
+/** storeBytes copies payloads up to this long byte by byte (measured: bench/results/perf-step-14-restart.md) */
+const COPY_IN_JS = 128;
 /** written in a free slot: the end of its chunk's free list */
 const NO_SLOT = -1;
 
@@ -115,7 +117,12 @@ export class PayloadArena {
     if (len === 0 || len > MAX_STORED) return latin1(src, start, end);
     const ref = this.alloc(len);
     if (ref < 0) return latin1(src, start, end);
-    src.copy(this.chunkOf(ref).buf, offsetOf(ref) + LENGTH_BYTES, start, end);
+    const dst = this.chunkOf(ref).buf;
+    const to = offsetOf(ref) + LENGTH_BYTES;
+    // Buffer#copy of a range makes a Uint8Array view of it (~100 bytes of young-generation garbage per
+    // payload, which kept a snapshot load's pages from being promoted whole); short ones are copied here
+    if (len <= COPY_IN_JS) for (let i = 0; i < len; i++) dst[to + i] = src[start + i];
+    else src.copy(dst, to, start, end);
     return ref;
   }
 

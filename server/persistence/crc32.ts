@@ -15,8 +15,21 @@ export function crc32(buf: Uint8Array, start: number, end: number): number {
 /** ranges this long and longer go to zlib */
 export const LARGE = 256;
 
+/**
+ * crc32 as a signed 32-bit integer (the same bits as crc32, as readInt32LE reads them):
+ * always a small integer to V8, where half of the unsigned values are boxed numbers,
+ * a heap allocation per frame checked
+ */
+export function crc32Int(buf: Uint8Array, start: number, end: number): number {
+  return end - start < LARGE ? crc32JsInt(buf, start, end) : zlib.crc32(buf.subarray(start, end)) | 0;
+}
+
 /** crc32 in JS for any length (crc32 uses it below LARGE) */
 export function crc32Js(buf: Uint8Array, start: number, end: number): number {
+  return crc32JsInt(buf, start, end) >>> 0;
+}
+
+function crc32JsInt(buf: Uint8Array, start: number, end: number): number {
   let c = ~0;
   let i = start;
   const t = T;
@@ -34,7 +47,7 @@ export function crc32Js(buf: Uint8Array, start: number, end: number): number {
       t[b >>> 24];
   }
   for (; i < end; i++) c = t[(c ^ buf[i]) & 0xff] ^ (c >>> 8);
-  return ~c >>> 0;
+  return ~c;
 }
 
 /** T[k * 256 + b]: the CRC register after byte b then k zero bytes (T[0..255] is the classic byte table) */

@@ -2,7 +2,7 @@ import type * as Msgpackr from 'msgpackr';
 import type { EnqueueOptions } from '../engine/engine';
 import { LogRecord, RecordType } from '../engine/records';
 import { enqueueOptionsFromWords } from '../rules/enqueue-options';
-import { crc32 } from './crc32';
+import { crc32, crc32Int } from './crc32';
 import { FrameArena } from './frame-arena';
 import { FastReader, Interner } from './fast-reader';
 import { Kind } from './field-kind';
@@ -652,8 +652,8 @@ export function walkFrames(buf: Buffer, from: number, visit: (start: number, end
     const start = off + FRAME_HEADER;
     const end = start + len;
     if (end > n) return { kind: 'torn', offset: off, reason: `frame of ${len} bytes, ${n - start} present` };
-    const crc = buf.readUInt32LE(off + 4);
-    if (crc32(buf, start, end) !== crc) return { kind: 'corrupt', offset: off, reason: 'CRC mismatch' };
+    const crc = buf.readInt32LE(off + 4);
+    if (crc32Int(buf, start, end) !== crc) return { kind: 'corrupt', offset: off, reason: 'CRC mismatch' };
     try {
       visit(start, end, off);
     } catch (e) {
