@@ -53,7 +53,9 @@ const START = { samplingInterval: 1024, includeObjectsCollectedByMinorGC: true, 
 
 async function profileSnapshotLoad(file: string, top: number): Promise<void> {
   // required here so that the preload use below loads none of the broker
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { readSnapshot, installSnapshot } = require('../server/persistence/snapshot-reader') as typeof import('../server/persistence/snapshot-reader');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { JobStore } = require('../server/engine/job-store') as typeof import('../server/engine/job-store');
   await post('HeapProfiler.startSampling', START);
   const snap = await readSnapshot(file, 'profiled');
