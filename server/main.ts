@@ -77,7 +77,9 @@ export async function main(argv: string[]): Promise<void> {
     });
     broker.attachPersistence(persistence);
     broker.finishLoading();
-    log('info', `loaded ${report.jobs} jobs (${report.records} log records${report.snapshotLoaded ? ', snapshot' : ''}) in ${report.ms} ms`);
+    const ahead =
+      report.prefaultedBytes !== undefined ? `; ${Math.round(report.prefaultedBytes / 1048576)} MiB of payload memory touched ahead by a helper thread` : '';
+    log('info', `loaded ${report.jobs} jobs (${report.records} log records${report.snapshotLoaded ? ', snapshot' : ''}) in ${report.ms} ms${ahead}`);
   } catch (e) {
     fail(`cannot load ${dir}: ${(e as Error).message}`);
   }

@@ -104,4 +104,37 @@ describe('payload arena through the broker (ioredis)', function () {
     const claimed = (await afterSnapshot.callBuffer('CLAIM', 'crash', 'COUNT', 250)) as Buffer[][];
     for (const [id, , payload] of claimed) expect(Buffer.compare(payload, sent.get(id.toString()) ?? more.get(id.toString())!)).to.equal(0);
   });
+
+  it('a load of more than 16 MB, with a helper thread touching the arena memory ahead, gives every payload back after kill -9 (log, then snapshot)', async () => {
+    const r = clients.make();
+    const sent = new Map<string, Buffer>();
+    for (let from = 0; from < 12_000; from += 1000) {
+      const batch = r.pipeline();
+      const bodies: Buffer[] = [];
+      for (let i = from; i < from + 1000; i++) {
+        const b = Buffer.alloc(1200 + (i % 700));
+        for (let k = 0; k < b.length; k += 97) b[k] = (i + k) & 0xff;
+        b.writeUInt32LE(i, 0);
+        bodies.push(b);
+        batch.call('ENQUEUE', 'big', b);
+      }
+      (await batch.exec())!.forEach(([err, id], k) => {
+        if (err) throw err;
+        sent.set(String(id), bodies[k]);
+      });
+    }
+    const check = async (c: Redis) => {
+      const got = (await c.callBuffer('PEEK', 'big', 'COUNT', 20_000)) as Buffer[][];
+      expect(got.length).to.equal(sent.size);
+      for (const [id, , payload] of got) expect(Buffer.compare(payload, sent.get(id.toString())!), id.toString()).to.equal(0);
+    };
+    for (const step of ['log', 'snapshot']) {
+      if (step === 'snapshot') expect(await clients.make().call('SAVE')).to.equal('OK');
+      const from = suite.broker.output().length;
+      await suite.broker.kill();
+      await suite.broker.restart();
+      expect(suite.broker.output().slice(from), step).to.match(/loaded 1\d{4} jobs .* MiB of payload memory touched ahead by a helper thread/);
+      await check(clients.make());
+    }
+  });
 });

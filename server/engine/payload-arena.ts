@@ -26,7 +26,8 @@ interface Latin1Buffer extends Buffer {
   latin1Write?: (s: string, offset: number, length: number) => number;
 }
 
-const CHUNK_BYTES = 64 * 1024;
+/** bytes of memory per chunk */
+export const CHUNK_BYTES = 64 * 1024;
 /** slot sizes and offsets are multiples of this, so an offset fits in 13 bits */
 const UNIT = 8;
 const UNITS_PER_CHUNK = CHUNK_BYTES / UNIT;
@@ -56,8 +57,24 @@ for (let u = 0, c = 0; u < CLASS_OF_UNITS.length; u++) {
   CLASS_OF_UNITS[u] = c;
 }
 
+/**
+ * Where new chunks get their memory: by default a fresh allocation. A
+ * snapshot load installs a source of memory that another thread has already
+ * touched (prefaulted-memory.ts); it answers null when it has none ready.
+ */
+export type ChunkMemory = () => Buffer | null;
+
+let chunkMemory: ChunkMemory | null = null;
+
+/** set (or clear, with null) the source of chunk memory; returns the one it replaces */
+export function useChunkMemory(source: ChunkMemory | null): ChunkMemory | null {
+  const before = chunkMemory;
+  chunkMemory = source;
+  return before;
+}
+
 class Chunk {
-  readonly buf: Latin1Buffer = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+  readonly buf: Latin1Buffer = (chunkMemory !== null ? chunkMemory() : null) ?? Buffer.allocUnsafeSlow(CHUNK_BYTES);
   /** first free slot (in units), NO_SLOT = none; each free slot holds the next */
   freeHead = NO_SLOT;
   /** first never-used unit */

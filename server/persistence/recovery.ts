@@ -2,8 +2,9 @@ import * as fs from 'fs';
 import { JobStore } from '../engine/job-store';
 import { ReplayError, applyRecord } from '../engine/apply-record';
 import { LogLevel } from './append-log';
-import { inDir, listDataDir, segmentName, snapshotName } from './data-files';
+import { DirListing, inDir, listDataDir, segmentName, snapshotName } from './data-files';
 import { walkFile } from './file-walker';
+import { withPrefaultedArena } from './prefaulted-memory';
 import { Generation, readManifest } from './manifest';
 import { FRAME_HEADER, decodeRecord } from './record-codec';
 import { LoadedSnapshot, SnapshotError, installSnapshot, readSnapshot } from './snapshot-reader';
@@ -13,6 +14,8 @@ export interface RecoveryReport {
   jobs: number;
   /** log records replayed after the snapshot */
   records: number;
+  /** payload arena memory a helper thread touched ahead of the load (prefaulted-memory.ts); absent: no helper (a small load) */
+  prefaultedBytes?: number;
   snapshotLoaded: boolean;
   /** a torn record cut off the end of the last segment */
   truncatedTail?: { file: string; offset: number };
@@ -66,8 +69,25 @@ export interface RecoveryOptions {
  */
 export async function recover(store: JobStore, o: RecoveryOptions): Promise<RecoveryResult> {
   const t0 = performance.now();
+  const listing = listDataDir(o.dir);
+  // what a load may read, to decide whether a helper thread should touch the payload arena's memory ahead of it
+  let bytes = 0;
+  for (const name of [...listing.snapshots.map(snapshotName), ...listing.segments.map(segmentName)]) bytes += fileSize(inDir(o.dir, name));
+  const { value, prefaultedBytes } = await withPrefaultedArena(bytes, () => recoverListed(store, o, listing, t0));
+  if (prefaultedBytes !== null) value.report.prefaultedBytes = prefaultedBytes;
+  return value;
+}
+
+function fileSize(path: string): number {
+  try {
+    return fs.statSync(path).size;
+  } catch {
+    return 0; // gone since the listing: the load reports it
+  }
+}
+
+async function recoverListed(store: JobStore, o: RecoveryOptions, listing: DirListing, t0: number): Promise<RecoveryResult> {
   const { dir, log } = o;
-  const listing = listDataDir(dir);
   for (const t of listing.temps) {
     log('info', `removing ${t} (left over from an interrupted write)`);
     fs.rmSync(inDir(dir, t), { force: true });
