@@ -19,7 +19,12 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
  * chunks it yields to the event loop, so a long load keeps answering
  * (-LOADING, PING). Offsets in the result are file offsets.
  */
-export async function walkFile(path: string, visit: (buf: Buffer, start: number, end: number, offset: number) => void): Promise<FileWalk> {
+export async function walkFile(
+  path: string,
+  visit: (buf: Buffer, start: number, end: number, offset: number) => void,
+  /** false: leave the CRCs to another walk (see walkFrames) */
+  checkCrc = true,
+): Promise<FileWalk> {
   const fd = fs.openSync(path, 'r');
   try {
     const size = fs.fstatSync(fd).size;
@@ -32,10 +37,15 @@ export async function walkFile(path: string, visit: (buf: Buffer, start: number,
       if (want > 0) have += fs.readSync(fd, buf, have, want, base + have);
       const atEof = base + have >= size;
       const view = buf.subarray(0, have);
-      const end = walkFrames(view, 0, (s, e, off) => {
-        visit(view, s, e, base + off);
-        frames++;
-      });
+      const end = walkFrames(
+        view,
+        0,
+        (s, e, off) => {
+          visit(view, s, e, base + off);
+          frames++;
+        },
+        checkCrc,
+      );
       if (end.kind === 'clean') {
         if (atEof) return { end: { kind: 'clean', offset: base + end.offset }, size, frames };
         base += have;

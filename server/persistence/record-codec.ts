@@ -641,8 +641,11 @@ export type FrameEnd =
  * frameOffset) for each frame whose CRC matches, until the end of the
  * buffer, an incomplete frame, or a bad one. visit may throw CodecError to
  * report an undecodable body: the walk ends `corrupt` at that frame.
+ * checkCrc false: only for a reader whose CRCs another walk checks
+ * (frame-check.ts), which must then not trust what it read until that
+ * walk has answered.
  */
-export function walkFrames(buf: Buffer, from: number, visit: (start: number, end: number, offset: number) => void): FrameEnd {
+export function walkFrames(buf: Buffer, from: number, visit: (start: number, end: number, offset: number) => void, checkCrc = true): FrameEnd {
   let off = from;
   const n = buf.length;
   while (off < n) {
@@ -652,8 +655,7 @@ export function walkFrames(buf: Buffer, from: number, visit: (start: number, end
     const start = off + FRAME_HEADER;
     const end = start + len;
     if (end > n) return { kind: 'torn', offset: off, reason: `frame of ${len} bytes, ${n - start} present` };
-    const crc = buf.readInt32LE(off + 4);
-    if (crc32Int(buf, start, end) !== crc) return { kind: 'corrupt', offset: off, reason: 'CRC mismatch' };
+    if (checkCrc && crc32Int(buf, start, end) !== buf.readInt32LE(off + 4)) return { kind: 'corrupt', offset: off, reason: 'CRC mismatch' };
     try {
       visit(start, end, off);
     } catch (e) {

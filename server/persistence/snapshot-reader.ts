@@ -6,6 +6,7 @@ import { CronSetRecord, GroupConfigRecord } from '../engine/records';
 import { rateFromFields } from '../engine/flow-limits';
 import { joinGroup } from '../engine/group-book';
 import { walkFile } from './file-walker';
+import { FrameCheck } from './frame-check';
 import { listOrder } from './snapshot-order';
 import { CodecError, RECORD_TYPES, decodeBody, recordFromBody } from './record-codec';
 
@@ -97,9 +98,13 @@ export async function readSnapshot(path: string, name: string): Promise<LoadedSn
       prevIds.push(prev());
     }
   };
+  // a large snapshot's CRCs are checked on another thread while this one decodes (frame-check.ts);
+  // nothing read is used before it answers, and damage it finds wins over what decoding made of it
+  const check = fs.statSync(path).size >= CHECK_IN_THREAD_FROM ? new FrameCheck(path) : null;
+  let unexpected: Error | null = null;
   // a snapshot that cannot be used gives its jobs' arena slots back (an older one may be tried next)
   try {
-    const walk = await walkFile(path, (buf, s, e) => {
+    const visit = (buf: Buffer, s: number, e: number) => {
       if (header && !end) {
         const job = readJobFrame(buf, s, e);
         if (job) {
@@ -148,7 +153,26 @@ export async function readSnapshot(path: string, name: string): Promise<LoadedSn
         default:
           throw new CodecError(`unexpected frame type ${code}`);
       }
-    });
+    };
+    const walk = await walkFile(
+      path,
+      check === null
+        ? visit
+        : (buf, s, e) => {
+            try {
+              visit(buf, s, e);
+            } catch (err) {
+              if (err instanceof CodecError) throw err;
+              // frames not yet CRC-checked can be garbage: stop here and see whether they were
+              unexpected = err as Error;
+              throw new CodecError((err as Error).message);
+            }
+          },
+      check === null,
+    );
+    const damage = check === null ? null : await check.damageBefore(walk.end.offset);
+    if (damage) throw new SnapshotError(name, damage.offset, damage.kind === 'torn' ? `incomplete (${damage.reason})` : damage.reason);
+    if (unexpected) throw unexpected;
     if (written.length !== count) written.length = count;
     if (walk.end.kind !== 'clean')
       throw new SnapshotError(name, walk.end.offset, walk.end.kind === 'torn' ? `incomplete (${walk.end.reason})` : walk.end.reason);
@@ -180,6 +204,8 @@ function listIndex(job: Job): number {
 }
 
 const INSTALL_SLICE = 50_000;
+/** snapshots this large have their CRCs checked on another thread (frame-check.ts) */
+const CHECK_IN_THREAD_FROM = 16 * 1024 * 1024;
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
