@@ -153,11 +153,21 @@ function cli(port: number, ...args: string[]): string {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** the fields of /proc/PID/stat after the command name (f[0] is field 3, the state) */
+function procStat(pid: number): string[] {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** utime + stime of a process, in µs */
 function cpuMicros(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const f = procStat(pid);
   return ((Number(f[11]) + Number(f[12])) * 1e6) / CLK_TCK;
+}
+
+/** minor page faults of a process so far (first touches of fresh memory: 12-16 µs each on the VMs measured) */
+function minorFaults(pid: number): number {
+  return Number(procStat(pid)[7]);
 }
 
 function writeBytes(pid: number): number {
@@ -334,6 +344,8 @@ interface RunResult {
   seconds: number;
   jobsPerSec: number;
   serverCpuUsPerJob: number;
+  /** the server's minor page faults per job (memory it touched for the first time) */
+  serverFaultsPerJob: number;
   producerCpuUsPerJob: number;
   workerCpuUsPerJob: number;
   diskBytesPerJob: number;
@@ -388,6 +400,7 @@ async function runOne(system: System, mode: 'e2e' | 'latency', rate = 0): Promis
     seconds: NaN,
     jobsPerSec: NaN,
     serverCpuUsPerJob: NaN,
+    serverFaultsPerJob: NaN,
     producerCpuUsPerJob: NaN,
     workerCpuUsPerJob: NaN,
     diskBytesPerJob: NaN,
@@ -399,7 +412,14 @@ async function runOne(system: System, mode: 'e2e' | 'latency', rate = 0): Promis
     const done = nextMessage(child, 'done', mode === 'e2e' ? 600_000 : (OPT.duration + 120) * 1000);
     done.catch(() => undefined);
     await scrapeLoopDelay(srv); // resets the broker's loop-delay histogram
-    const s0 = { cpu: cpuMicros(srv.pid), w: cpuMicros(child.pid!), p: process.cpuUsage(), io: writeBytes(srv.pid), dir: dirBytes(srv.dir) };
+    const s0 = {
+      cpu: cpuMicros(srv.pid),
+      faults: minorFaults(srv.pid),
+      w: cpuMicros(child.pid!),
+      p: process.cpuUsage(),
+      io: writeBytes(srv.pid),
+      dir: dirBytes(srv.dir),
+    };
     const t0 = now();
     if (mode === 'e2e') {
       for (let sent = 0; sent < n; sent += 1000) {
@@ -426,11 +446,19 @@ async function runOne(system: System, mode: 'e2e' | 'latency', rate = 0): Promis
       result.sendRate = n / ((now() - t0) / 1000);
     }
     const { at } = await done;
-    const s1 = { cpu: cpuMicros(srv.pid), w: cpuMicros(child.pid!), p: process.cpuUsage(s0.p), io: writeBytes(srv.pid), dir: dirBytes(srv.dir) };
+    const s1 = {
+      cpu: cpuMicros(srv.pid),
+      faults: minorFaults(srv.pid),
+      w: cpuMicros(child.pid!),
+      p: process.cpuUsage(s0.p),
+      io: writeBytes(srv.pid),
+      dir: dirBytes(srv.dir),
+    };
     result.loopDelay = await scrapeLoopDelay(srv);
     result.seconds = (at - t0) / 1000;
     result.jobsPerSec = n / result.seconds;
     result.serverCpuUsPerJob = (s1.cpu - s0.cpu) / n;
+    result.serverFaultsPerJob = (s1.faults - s0.faults) / n;
     result.workerCpuUsPerJob = (s1.w - s0.w) / n;
     result.producerCpuUsPerJob = (s1.p.user + s1.p.system) / n;
     const io = s1.io - s0.io;
@@ -480,18 +508,19 @@ async function partE2e(): Promise<void> {
   say();
   const results: RunResult[] = [];
   for (const s of OPT.systems) results.push(await runOne(s, 'e2e'));
-  say('| system | jobs/s | server CPU µs/job | producer CPU µs/job | worker CPU µs/job | disk bytes/job | exactly once |');
-  say('|---|---|---|---|---|---|---|');
+  say('| system | jobs/s | server CPU µs/job | server page faults/job | producer CPU µs/job | worker CPU µs/job | disk bytes/job | exactly once |');
+  say('|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     say(
-      `| ${SYSTEM_NOTES[r.system]} | **${int(r.jobsPerSec)}** | ${f1(r.serverCpuUsPerJob)} | ${f1(r.producerCpuUsPerJob)} | ${f1(r.workerCpuUsPerJob)} | ${int(r.diskBytesPerJob)} | ${r.ok ? 'ok' : `**FAILED** (${r.problem})`} |`,
+      `| ${SYSTEM_NOTES[r.system]} | **${int(r.jobsPerSec)}** | ${f1(r.serverCpuUsPerJob)} | ${r.serverFaultsPerJob.toFixed(2)} | ${f1(r.producerCpuUsPerJob)} | ${f1(r.workerCpuUsPerJob)} | ${int(r.diskBytesPerJob)} | ${r.ok ? 'ok' : `**FAILED** (${r.problem})`} |`,
     );
   }
   say();
   say(
     'jobs/s = N / (first enqueue -> the worker has seen all N distinct ids). The producer (this process) sends batches of 1000 ' +
       '(one pipeline / addBulk / saveAll each) while the worker consumes. CPU: utime+stime deltas from /proc/<pid>/stat (10 ms ticks) ' +
-      'for the server and the worker process, process.cpuUsage() for the producer. Disk: /proc/<pid>/io write_bytes of the server ' +
+      "for the server and the worker process, process.cpuUsage() for the producer. Page faults: the server's minor faults (field 10 of " +
+      'the same file) over the run, each a first touch of fresh memory (12-16 µs each on the VMs measured; perf-step-14-restart.md). Disk: /proc/<pid>/io write_bytes of the server ' +
       '(Redis: AOF everysec; resq: its log with fsync always). Each run has a fresh server. BullMQ keeps the last 10,000 completed jobs ' +
       '(as resq does by default); bee-queue removes them on success; Redis Streams XACKs but does not XDEL; the Redis list has no ' +
       'acknowledgement at all (a job popped by a crashing worker is lost): it is the floor, not a peer.',
