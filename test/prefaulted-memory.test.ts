@@ -25,7 +25,7 @@ describe('prefaulted memory for the payload arena', () => {
     const memory = new PrefaultedMemory(CHUNK_BYTES, 2, 4 * CHUNK_BYTES);
     try {
       const chunks = [await firstChunk(memory)];
-      for (let i = 0; i < 200 && chunks.length < 12; i++) {
+      for (let i = 0; i < 2000 && chunks.length < 12; i++) {
         const c = memory.take();
         if (c === null) await sleep(5);
         else chunks.push(c);
@@ -54,7 +54,7 @@ describe('prefaulted memory for the payload arena', () => {
     try {
       const t0 = performance.now();
       expect(memory.take()).to.equal(null); // the helper thread has not even started yet
-      expect(performance.now() - t0).to.be.below(50);
+      expect(performance.now() - t0).to.be.below(200); // a wait for the helper would be its whole start-up
     } finally {
       memory.close();
     }
