@@ -4,7 +4,7 @@
  * payloads unchanged whichever memory holds them.
  */
 import { expect } from 'chai';
-import { CHUNK_BYTES, payloads, useChunkMemory } from '../server/engine/payload-arena';
+import { CHUNK_BYTES, payloads } from '../server/engine/payload-arena';
 import { PrefaultedMemory, withPrefaultedArena } from '../server/persistence/prefaulted-memory';
 import { prng } from './helpers/prng';
 
@@ -85,14 +85,14 @@ describe('prefaulted memory for the payload arena', () => {
     expect(prefaultedBytes! % CHUNK_BYTES).to.equal(0);
     for (const { ref, bytes } of stored) expect(payloads.read(ref)).to.equal(bytes);
     // the source is uninstalled: a class never used before gets an ordinary chunk
-    expect(useChunkMemory(null)).to.equal(null);
+    expect(payloads.useChunkMemory(null)).to.equal(null);
     for (const { ref } of stored) payloads.free(ref);
   });
 
   it('leaves small loads alone: no helper below the threshold', async () => {
     let during: unknown = 'unset';
     await withPrefaultedArena(1000, async () => {
-      during = useChunkMemory(null);
+      during = payloads.useChunkMemory(null);
     });
     expect(during).to.equal(null);
   });

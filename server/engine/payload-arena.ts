@@ -58,23 +58,13 @@ for (let u = 0, c = 0; u < CLASS_OF_UNITS.length; u++) {
 }
 
 /**
- * Where new chunks get their memory: by default a fresh allocation. A
+ * Where new chunks get their memory when not from a fresh allocation: a
  * snapshot load installs a source of memory that another thread has already
  * touched (prefaulted-memory.ts); it answers null when it has none ready.
  */
 export type ChunkMemory = () => Buffer | null;
 
-let chunkMemory: ChunkMemory | null = null;
-
-/** set (or clear, with null) the source of chunk memory; returns the one it replaces */
-export function useChunkMemory(source: ChunkMemory | null): ChunkMemory | null {
-  const before = chunkMemory;
-  chunkMemory = source;
-  return before;
-}
-
 class Chunk {
-  readonly buf: Latin1Buffer = (chunkMemory !== null ? chunkMemory() : null) ?? Buffer.allocUnsafeSlow(CHUNK_BYTES);
   /** first free slot (in units), NO_SLOT = none; each free slot holds the next */
   freeHead = NO_SLOT;
   /** first never-used unit */
@@ -88,6 +78,7 @@ class Chunk {
     readonly id: number,
     readonly slotUnits: number,
     readonly cls: number,
+    readonly buf: Latin1Buffer,
   ) {}
 
   get hasRoom(): boolean {
@@ -111,6 +102,7 @@ export class PayloadArena {
   private readonly freeIds: number[] = [];
   /** per class, the chunks with room, the one to fill first at the head */
   private readonly withRoom: Array<Chunk | null> = SLOT_SIZES.map(() => null);
+  private chunkMemory: ChunkMemory | null = null;
   private usedBytes = 0;
   private payloadCount = 0;
   private chunkCount = 0;
@@ -187,6 +179,13 @@ export class PayloadArena {
     }
   }
 
+  /** set (or clear, with null) where new chunks get their memory; returns the source it replaces */
+  useChunkMemory(source: ChunkMemory | null): ChunkMemory | null {
+    const before = this.chunkMemory;
+    this.chunkMemory = source;
+    return before;
+  }
+
   stats(): ArenaStats {
     return { bytes: this.chunkCount * CHUNK_BYTES, used: this.usedBytes, payloads: this.payloadCount, chunks: this.chunkCount };
   }
@@ -221,7 +220,7 @@ export class PayloadArena {
   private newChunk(cls: number): Chunk | null {
     const id = this.freeIds.length > 0 ? this.freeIds.pop()! : this.chunks.length;
     if (id >= MAX_CHUNKS) return null;
-    const c = new Chunk(id, SLOT_SIZES[cls] / UNIT, cls);
+    const c = new Chunk(id, SLOT_SIZES[cls] / UNIT, cls, (this.chunkMemory !== null ? this.chunkMemory() : null) ?? Buffer.allocUnsafeSlow(CHUNK_BYTES));
     if (id === this.chunks.length) this.chunks.push(c);
     else this.chunks[id] = c;
     this.chunkCount++;

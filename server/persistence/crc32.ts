@@ -9,7 +9,7 @@ import * as zlib from 'zlib';
  * vectorised code wins, by zlib (the crossover: bench/crc-bench.ts).
  */
 export function crc32(buf: Uint8Array, start: number, end: number): number {
-  return end - start < LARGE ? crc32Js(buf, start, end) : zlib.crc32(buf.subarray(start, end));
+  return crc32Int(buf, start, end) >>> 0;
 }
 
 /** ranges this long and longer go to zlib */

@@ -1,5 +1,5 @@
 import { MessageChannel, MessagePort, Worker, receiveMessageOnPort } from 'worker_threads';
-import { CHUNK_BYTES, useChunkMemory } from '../engine/payload-arena';
+import { CHUNK_BYTES, payloads } from '../engine/payload-arena';
 
 /** loads of this many bytes of files and more get the helper thread */
 const PREFAULT_FROM = 16 * 1024 * 1024;
@@ -14,20 +14,22 @@ export async function withPrefaultedArena<T>(
   load: () => Promise<T>,
   from = PREFAULT_FROM,
 ): Promise<{ value: T; prefaultedBytes: number | null }> {
-  let memory: PrefaultedMemory | null = null;
-  try {
-    if (fileBytes >= from) memory = new PrefaultedMemory(CHUNK_BYTES);
-  } catch {
-    memory = null; // no thread to be had (resource limits): load as without one
-  }
+  const memory = fileBytes >= from ? startHelper() : null;
   if (memory === null) return { value: await load(), prefaultedBytes: null };
-  const m = memory;
-  const before = useChunkMemory(() => m.take());
+  const before = payloads.useChunkMemory(() => memory.take());
   try {
-    return { value: await load(), prefaultedBytes: m.chunksTaken * CHUNK_BYTES };
+    return { value: await load(), prefaultedBytes: memory.chunksTaken * CHUNK_BYTES };
   } finally {
-    useChunkMemory(before);
-    m.close();
+    payloads.useChunkMemory(before);
+    memory.close();
+  }
+}
+
+function startHelper(): PrefaultedMemory | null {
+  try {
+    return new PrefaultedMemory(CHUNK_BYTES);
+  } catch {
+    return null; // no thread to be had (resource limits): load as without one
   }
 }
 

@@ -2,7 +2,7 @@ import type * as Msgpackr from 'msgpackr';
 import type { EnqueueOptions } from '../engine/engine';
 import { LogRecord, RecordType } from '../engine/records';
 import { enqueueOptionsFromWords } from '../rules/enqueue-options';
-import { crc32, crc32Int } from './crc32';
+import { crc32Int } from './crc32';
 import { FrameArena } from './frame-arena';
 import { FastReader, Interner } from './fast-reader';
 import { Kind } from './field-kind';
@@ -354,7 +354,7 @@ export function encodeFrame(body: unknown[]): Buffer {
   const buf = packr.pack(body, reserveStart | FRAME_HEADER);
   const len = buf.length - FRAME_HEADER;
   buf.writeUInt32LE(len, 0);
-  buf.writeUInt32LE(crc32(buf, FRAME_HEADER, buf.length), 4);
+  buf.writeInt32LE(crc32Int(buf, FRAME_HEADER, buf.length), 4);
   return buf;
 }
 
@@ -481,7 +481,7 @@ function encodeFast(rec: Record<string, unknown>, spec: TypeSpec, enc: FastEncod
 /** writes the header of the frame whose body was written at start + FRAME_HEADER up to end: its length and CRC */
 export function sealFrame(buf: Buffer, start: number, end: number): void {
   buf.writeUInt32LE(end - start - FRAME_HEADER, start);
-  buf.writeUInt32LE(crc32(buf, start + FRAME_HEADER, end), start + 4);
+  buf.writeInt32LE(crc32Int(buf, start + FRAME_HEADER, end), start + 4);
 }
 
 /** a msgpack bin8/16/32 header for `len` bytes */

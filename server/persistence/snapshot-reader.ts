@@ -100,7 +100,8 @@ export async function readSnapshot(path: string, name: string): Promise<LoadedSn
   };
   // a large snapshot's CRCs are checked on another thread while this one decodes (frame-check.ts);
   // nothing read is used before it answers, and damage it finds wins over what decoding made of it
-  const check = fs.statSync(path).size >= CHECK_IN_THREAD_FROM ? new FrameCheck(path) : null;
+  const fileSize = fs.statSync(path).size;
+  const check = fileSize >= CHECK_IN_THREAD_FROM ? new FrameCheck(path) : null;
   let unexpected: Error | null = null;
   // a snapshot that cannot be used gives its jobs' arena slots back (an older one may be tried next)
   try {
@@ -120,7 +121,7 @@ export async function readSnapshot(path: string, name: string): Promise<LoadedSn
         header = headerFromBody(body);
         if (header.format !== SNAP_FORMAT) throw new CodecError(`unknown snapshot format ${header.format}`);
         // room for the jobs the header announces (bounded: a frame is at least a few dozen bytes)
-        const n = Math.min(header.jobs, Math.floor(fs.statSync(path).size / 32));
+        const n = Math.min(header.jobs, Math.floor(fileSize / 32));
         if (Number.isInteger(n) && n > 0) written = new Array<Job>(n);
         return;
       }
@@ -171,11 +172,10 @@ export async function readSnapshot(path: string, name: string): Promise<LoadedSn
       check === null,
     );
     const damage = check === null ? null : await check.damageBefore(walk.end.offset);
-    if (damage) throw new SnapshotError(name, damage.offset, damage.kind === 'torn' ? `incomplete (${damage.reason})` : damage.reason);
-    if (unexpected) throw unexpected;
+    if (!damage && unexpected) throw unexpected;
     if (written.length !== count) written.length = count;
-    if (walk.end.kind !== 'clean')
-      throw new SnapshotError(name, walk.end.offset, walk.end.kind === 'torn' ? `incomplete (${walk.end.reason})` : walk.end.reason);
+    const stop = damage ?? walk.end;
+    if (stop.kind !== 'clean') throw new SnapshotError(name, stop.offset, stop.kind === 'torn' ? `incomplete (${stop.reason})` : stop.reason);
     const h = header as SnapshotHeader | null;
     const e = end as { jobs: number; queues: number; crons: number } | null;
     if (!h) throw new SnapshotError(name, 0, walk.size === 0 ? 'empty file' : 'no header');
